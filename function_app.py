@@ -1,0 +1,24 @@
+"""Azure Functions entry point (v2 programming model): triggers only, all logic lives in `shared`.
+
+SDKs load inside the function body, never at import: the host imports this file on every cold start.
+"""
+
+import logging
+
+import azure.functions as func
+
+app = func.FunctionApp()
+
+
+@app.timer_trigger(schedule="%POLL_SCHEDULE%", arg_name="timer", run_on_startup=False, use_monitor=True)
+async def poll(timer: func.TimerRequest) -> None:
+    """One tick per schedule. An incomplete tick is logged, and its leftovers retried by the next one."""
+    if timer.past_due:
+        logging.warning("syncwatch: this tick is past due; running it now")
+    from shared.bootstrap import run_configured_tick
+    from shared.settings import load_settings, read_environment
+
+    report = await run_configured_tick(load_settings(read_environment()))
+    logging.info(report.summary())
+    for problem in report.problems():
+        logging.warning(problem)

@@ -1,0 +1,5 @@
+"""`python -m shared ...` runs the CLI."""
+
+from shared.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Adapters: each talks to one outside system and nothing else. Imported only when a tick runs."""

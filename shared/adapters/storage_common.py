@@ -1,0 +1,43 @@
+"""What the table and queue adapters share: how to build a client and how to report its errors.
+
+Storage errors name the account and the table or queue, never a key: SDK messages can quote
+connection strings or SAS URLs, so only their type, status and error code are shown.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from azure.core.exceptions import AzureError, HttpResponseError, ServiceRequestError
+
+from shared.errors import StorageError
+from shared.storage_account import StorageAccount
+
+# Bounded so that unreachable storage fails a tick within 30 s rather than hanging it.
+TRANSPORT_OPTIONS: dict[str, Any] = {
+    "connection_timeout": 5,
+    "read_timeout": 10,
+    "retry_total": 2,
+    "retry_backoff_factor": 0.5,
+    "retry_backoff_max": 4,
+}
+
+ClientT = TypeVar("ClientT")
+
+
+def open_client(cls: type[ClientT], account: StorageAccount, endpoint: str, credential: Any, **names: str) -> ClientT:
+    """A table or queue client by connection string, or by endpoint and identity credential."""
+    if account.connection_string:
+        return cls.from_connection_string(account.connection_string, **names, **TRANSPORT_OPTIONS)  # type: ignore[attr-defined, no-any-return]
+    return cls(endpoint, credential=credential, **names, **TRANSPORT_OPTIONS)
+
+
+def storage_error(error: AzureError, account: StorageAccount, what: str) -> StorageError:
+    """`what` names the resource, e.g. "table syncsnapshot"."""
+    where = f"{what} in storage account {account.account_name}"
+    if isinstance(error, ServiceRequestError):
+        return StorageError(f"{where}: storage is unreachable ({type(error).__name__})")
+    if isinstance(error, HttpResponseError):
+        code = getattr(error, "error_code", None) or ""
+        return StorageError(f"{where}: storage answered {error.status_code} {code}".rstrip())
+    return StorageError(f"{where}: {type(error).__name__}")

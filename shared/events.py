@@ -1,0 +1,110 @@
+"""Transitions become CloudEvents 1.0 for queue consumers. Pure. No I/O.
+
+An event id is a digest of what was observed, so the same transition detected again after a failed
+delivery carries the same id and consumers can drop the duplicate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from shared.cloud import Cloud
+from shared.fit import fit, json_bytes
+from shared.graph_json import format_timestamp, to_graph_json
+from shared.model import JobKey, Severity, Transition
+
+SCHEMA_VERSION = 1
+SCHEMA_FILE = "job-event.v1.schema.json"
+DATASCHEMA = f"urn:syncwatch:schema:{SCHEMA_FILE}"
+TYPE_PREFIX = "syncwatch.job."
+# A queue message is 64 KiB after base64, which leaves 48 KiB of JSON; keep room for the envelope.
+MAX_DATA_BYTES = 46 * 1024
+_DROPPABLE_LISTS = ("progress", "synchronizedEntryCountByType")
+
+
+@dataclass(frozen=True)
+class EventContext:
+    tenant_id: str
+    cloud: Cloud
+    detected_at: datetime
+
+
+@dataclass(frozen=True)
+class Event:
+    """A CloudEvent's attributes and data, plus the job it belongs to (not serialised)."""
+
+    id: str
+    type: str
+    source: str
+    subject: str
+    time: datetime
+    data: dict[str, Any]
+    key: JobKey
+    severity: Severity
+
+    def attributes(self) -> dict[str, Any]:
+        return {
+            "specversion": "1.0",
+            "id": self.id,
+            "source": self.source,
+            "type": self.type,
+            "subject": self.subject,
+            "time": self.time,
+            "datacontenttype": "application/json",
+            "dataschema": DATASCHEMA,
+        }
+
+
+def build_event(transition: Transition, context: EventContext) -> Event:
+    job = transition.job
+    sp = job.service_principal
+    event_type = TYPE_PREFIX + transition.kind.value
+    previous_code = transition.previous.code if transition.previous else None
+    current_code = transition.current.code if transition.current else None
+    status = to_graph_json(job.status)
+    data = {
+        "schemaVersion": SCHEMA_VERSION,
+        "tenantId": context.tenant_id,
+        "servicePrincipalId": sp.id,
+        "servicePrincipalName": sp.display_name,
+        "appId": sp.app_id,
+        "jobId": job.id,
+        "templateId": job.template_id,
+        "previousCode": previous_code,
+        "currentCode": current_code,
+        "severity": transition.severity.value,
+        "detectedAt": format_timestamp(context.detected_at),
+        "status": status,
+        "troubleshootingUrl": job.status.troubleshooting_url,
+        "portalUrl": context.cloud.provisioning_page(sp.id, sp.app_id),
+    }
+    identity = [context.tenant_id, sp.id, job.id, event_type, previous_code, current_code, status]
+    return Event(
+        id=_digest_id(identity),
+        type=event_type,
+        source=f"/tenants/{context.tenant_id}/servicePrincipals/{sp.id}/synchronization/jobs/{job.id}",
+        subject=job.id,
+        time=context.detected_at,
+        data=fit_data(data),
+        key=job.key,
+        severity=transition.severity,
+    )
+
+
+def fit_data(data: dict[str, Any]) -> dict[str, Any]:
+    """Within MAX_DATA_BYTES: the status's long strings are capped first, then its long lists dropped."""
+    budget = MAX_DATA_BYTES - json_bytes({**data, "status": None})
+    status = fit(data["status"], budget)
+    if json_bytes(status) > budget:
+        status = {key: value for key, value in status.items() if key not in _DROPPABLE_LISTS}
+    return {**data, "status": status}
+
+
+def _digest_id(identity: list[Any]) -> str:
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+    return str(uuid.UUID(hex=digest[:32]))

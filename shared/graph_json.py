@@ -1,0 +1,168 @@
+"""Graph's synchronization JSON <-> the product's frozen types. Pure. No I/O.
+
+Parsed by hand rather than through msgraph's models: those turn an unknown enum into None and cost
+about 160x the CPU. Field names are derived (snake_case <-> camelCase), so the types are the schema.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import types
+import typing
+from datetime import datetime, timezone
+from typing import Any
+
+from shared.errors import MalformedJobError
+from shared.model import Job, Schedule, ServicePrincipal, SyncStatus
+
+_NEVER_YEAR = 1  # Graph writes 0001-01-01T00:00:00Z for "never"
+# Bounds that keep a snapshot entity and a queue message within storage limits whatever Graph sends.
+MAX_TEXT = 4096
+MAX_ITEMS = 50
+TRUNCATED = "…[truncated]"
+_ENTRY_COUNTS = "synchronized_entry_count_by_type"
+
+
+def parse_job(raw: object, service_principal: ServicePrincipal) -> Job:
+    """One job object from `.../synchronization/jobs`; raises MalformedJobError naming the job."""
+    if not isinstance(raw, dict):
+        raise MalformedJobError(f"job of {service_principal.id} is {type(raw).__name__}, not an object")
+    job_id = raw.get("id")
+    if not isinstance(job_id, str) or not job_id:
+        raise MalformedJobError(f"job of {service_principal.id} has no string id")
+    try:
+        template_id = _decode(str | None, raw.get("templateId"))
+        schedule = _decode(Schedule | None, raw.get("schedule")) or Schedule()
+        status = _decode(SyncStatus | None, raw.get("status")) or SyncStatus()
+    except (TypeError, ValueError) as error:
+        raise MalformedJobError(f"job {job_id} of {service_principal.id}: {error}") from error
+    return Job(service_principal, job_id, template_id, schedule, status)
+
+
+def parse_status(raw: object) -> SyncStatus:
+    """A synchronizationStatus object, as stored in a snapshot."""
+    return _decode(SyncStatus | None, raw) or SyncStatus()
+
+
+def parse_schedule(raw: object) -> Schedule:
+    return _decode(Schedule | None, raw) or Schedule()
+
+
+def to_graph_json(value: Any) -> Any:
+    """A model value rendered back as Graph spells it (camelCase, ISO timestamps with Z)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {_camel(f.name): _encode_field(f.name, getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple):
+        return [to_graph_json(item) for item in value]
+    if isinstance(value, datetime):
+        return format_timestamp(value)
+    return value
+
+
+def format_timestamp(value: datetime) -> str:
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _encode_field(name: str, value: Any) -> Any:
+    if name == _ENTRY_COUNTS:
+        return [{"key": key, "value": count} for key, count in value]
+    return to_graph_json(value)
+
+
+def _decode(annotation: Any, raw: object) -> Any:
+    """Decode `raw` as `annotation`; raise TypeError or ValueError naming the offending value."""
+    optional, base = _split_optional(annotation)
+    if raw is None:
+        if typing.get_origin(base) is tuple:
+            return ()
+        if optional:
+            return None
+        raise TypeError("missing value")
+    if dataclasses.is_dataclass(base):
+        return _decode_dataclass(base, raw)
+    if typing.get_origin(base) is tuple:
+        return _decode_tuple(typing.get_args(base)[0], raw)
+    return _DECODERS[base](raw)
+
+
+def _decode_dataclass(cls: type, raw: object) -> Any:
+    if not isinstance(raw, dict):
+        raise TypeError(f"{cls.__name__} is {type(raw).__name__}, not an object")
+    hints = _hints(cls)
+    values = {}
+    for f in dataclasses.fields(cls):
+        camel = _camel(f.name)
+        try:
+            values[f.name] = _decode_entry_counts(raw.get(camel)) if f.name == _ENTRY_COUNTS else _decode(hints[f.name], raw.get(camel))
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"{camel}: {error}") from error
+    return cls(**values)
+
+
+def _decode_tuple(item_type: Any, raw: object) -> tuple[Any, ...]:
+    if not isinstance(raw, list):
+        raise TypeError(f"{type(raw).__name__}, not a list")
+    return tuple(_decode(item_type, item) for item in raw[:MAX_ITEMS])
+
+
+def _decode_entry_counts(raw: object) -> tuple[tuple[str, int | None], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(pair, dict) for pair in raw):
+        raise TypeError("not a list of key/value pairs")
+    return tuple((_decode_str(pair.get("key")) or "", _decode(int | None, pair.get("value"))) for pair in raw[:MAX_ITEMS])
+
+
+def bounded_text(raw: str) -> str:
+    return raw if len(raw) <= MAX_TEXT else raw[: MAX_TEXT - len(TRUNCATED)] + TRUNCATED
+
+
+def _decode_str(raw: object) -> str | None:
+    if not isinstance(raw, str):
+        raise TypeError(f"{type(raw).__name__}, not a string")
+    return bounded_text(raw) or None  # documented examples carry "" for unset enums and URLs
+
+
+def _decode_int(raw: object) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, (int, str)):
+        raise TypeError(f"{type(raw).__name__}, not an integer")
+    return int(raw)  # Int64 may arrive as a string under IEEE754Compatible
+
+
+def _decode_bool(raw: object) -> bool:
+    if not isinstance(raw, bool):
+        raise TypeError(f"{type(raw).__name__}, not a boolean")
+    return raw
+
+
+def _decode_datetime(raw: object) -> datetime | None:
+    if not isinstance(raw, str):
+        raise TypeError(f"{type(raw).__name__}, not a timestamp")
+    if not raw:
+        return None
+    parsed = datetime.fromisoformat(raw)
+    if parsed.year == _NEVER_YEAR:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+_DECODERS: dict[Any, Any] = {str: _decode_str, int: _decode_int, bool: _decode_bool, datetime: _decode_datetime}
+
+
+def _split_optional(annotation: Any) -> tuple[bool, Any]:
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        args = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        return True, args[0]
+    return False, annotation
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+@functools.cache
+def _camel(snake: str) -> str:
+    head, *rest = snake.split("_")
+    return head + "".join(word.capitalize() for word in rest)

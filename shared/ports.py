@@ -1,0 +1,36 @@
+"""The roles a tick depends on. Adapters implement them; tests may substitute fakes of the same shape."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from shared.events import Event
+from shared.model import Job, JobKey, Observation
+from shared.snapshot_plan import SnapshotPlan
+
+
+class JobSource(Protocol):
+    async def read(self) -> Observation: ...
+
+
+class SnapshotStore(Protocol):
+    async def load(self) -> dict[JobKey, Job]: ...
+
+    async def apply(self, plan: SnapshotPlan) -> int: ...
+
+
+@dataclass(frozen=True)
+class SinkOutcome:
+    """Which events a sink accepted; `error` says why the rest were not."""
+
+    sink: str
+    delivered: frozenset[str]
+    error: str | None = None
+
+
+class EventSink(Protocol):
+    name: str
+
+    async def send(self, events: Sequence[Event]) -> SinkOutcome: ...

@@ -1,0 +1,144 @@
+"""Settings from environment variables (the Function App settings), validated once at start.
+
+Locally, `local.settings.json` fills in only the names the environment lacks. Error messages name the
+setting and never echo a secret value.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from shared.cloud import is_loopback
+from shared.errors import SettingsError
+from shared.storage_account import StorageAccount, storage_account_from
+
+DEFAULT_GRAPH_BASE_URL = "https://graph.microsoft.com/v1.0"
+DEFAULT_SNAPSHOT_TABLE = "syncsnapshot"
+DEFAULT_TRANSITIONS_QUEUE = "sync-transitions"
+DEFAULT_MESSAGE_TTL = 7 * 24 * 3600
+LOCAL_SETTINGS_FILE = Path(__file__).resolve().parent.parent / "local.settings.json"
+
+_TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9]$")
+_TABLE = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,62}$")
+_QUEUE = re.compile(r"^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    tenant_id: str
+    client_id: str | None
+    graph_base_url: str
+    service_principal_ids: tuple[str, ...]
+    storage: StorageAccount
+    snapshot_table: str
+    transitions_queue: str
+    message_ttl: int
+    poll_schedule: str | None
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Every setting validated; the first bad one raises SettingsError naming it."""
+    return Settings(
+        tenant_id=_tenant(environ),
+        client_id=_optional_guid(environ, "AZURE_CLIENT_ID"),
+        graph_base_url=graph_base_url(environ.get("GRAPH_BASE_URL") or DEFAULT_GRAPH_BASE_URL),
+        service_principal_ids=_guid_list(environ, "GRAPH_SERVICE_PRINCIPAL_IDS"),
+        storage=storage_account_from(environ),
+        snapshot_table=_named(environ, "SNAPSHOT_TABLE", DEFAULT_SNAPSHOT_TABLE, _TABLE, "3-63 letters and digits, starting with a letter"),
+        transitions_queue=_named(environ, "TRANSITIONS_QUEUE", DEFAULT_TRANSITIONS_QUEUE, _QUEUE, "3-63 lowercase letters, digits and single hyphens"),
+        message_ttl=_ttl(environ),
+        poll_schedule=_schedule(environ),
+    )
+
+
+def read_environment(local_settings: Path = LOCAL_SETTINGS_FILE) -> dict[str, str]:
+    """The process environment over the `Values` of local.settings.json, when that file exists."""
+    merged = dict(_local_values(local_settings))
+    merged.update(os.environ)
+    return merged
+
+
+def graph_base_url(value: str) -> str:
+    """https anywhere; plain http only on loopback, for the local simulator."""
+    parts = urlsplit(value.strip())
+    if parts.scheme == "https" and parts.hostname:
+        return value.strip().rstrip("/")
+    if parts.scheme == "http" and parts.hostname and is_loopback(parts.hostname):
+        return value.strip().rstrip("/")
+    raise SettingsError(f"GRAPH_BASE_URL must be an https:// URL (plain http is allowed only on loopback), got {value!r}")
+
+
+def _local_values(path: Path) -> Mapping[str, str]:
+    if not path.is_file():
+        return {}
+    try:
+        values = json.loads(path.read_text(encoding="utf-8")).get("Values", {})
+    except (ValueError, AttributeError) as error:
+        raise SettingsError(f"{path.name} is not valid JSON with a 'Values' object: {error}") from error
+    return {str(k): str(v) for k, v in values.items() if v is not None}
+
+
+def _tenant(environ: Mapping[str, str]) -> str:
+    value = environ.get("AZURE_TENANT_ID", "").strip()
+    if not value:
+        raise SettingsError("AZURE_TENANT_ID is required: the directory (tenant) id to watch")
+    if not (_is_guid(value) or _TENANT.match(value)):
+        raise SettingsError("AZURE_TENANT_ID must be a tenant GUID or a domain such as contoso.onmicrosoft.com")
+    return value
+
+
+def _optional_guid(environ: Mapping[str, str], name: str) -> str | None:
+    value = environ.get(name, "").strip()
+    if value and not _is_guid(value):
+        raise SettingsError(f"{name} must be a GUID, got {value!r}")
+    return value or None
+
+
+def _guid_list(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
+    items = [item.strip() for item in environ.get(name, "").split(",") if item.strip()]
+    bad = [item for item in items if not _is_guid(item)]
+    if bad:
+        raise SettingsError(f"{name} must be comma-separated object ids (GUIDs); not a GUID: {bad[0]!r}")
+    return tuple(dict.fromkeys(item.lower() for item in items))
+
+
+def _named(environ: Mapping[str, str], name: str, default: str, pattern: re.Pattern[str], rule: str) -> str:
+    value = environ.get(name, "").strip() or default
+    if not pattern.match(value):
+        raise SettingsError(f"{name} must be {rule}, got {value!r}")
+    return value
+
+
+def _ttl(environ: Mapping[str, str]) -> int:
+    raw = environ.get("TRANSITIONS_MESSAGE_TTL", "").strip()
+    if not raw:
+        return DEFAULT_MESSAGE_TTL
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value == -1 or value >= 1:
+        return value
+    raise SettingsError(f"TRANSITIONS_MESSAGE_TTL must be seconds >= 1, or -1 for never expires, got {raw!r}")
+
+
+def _schedule(environ: Mapping[str, str]) -> str | None:
+    value = environ.get("POLL_SCHEDULE", "").strip()
+    if value and len(value.split()) != 6:
+        raise SettingsError(f"POLL_SCHEDULE must be a 6-field NCRONTAB expression such as '0 */5 * * * *', got {value!r}")
+    return value or None
+
+
+def _is_guid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return len(value) == 36

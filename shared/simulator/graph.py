@@ -1,0 +1,381 @@
+"""Local Microsoft Graph v1.0 simulator over real HTTP for tests: service principals, their provisioning
+(synchronization) jobs and JSON batching, with scripted faults, delays, a settable clock and a request log."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from shared.simulator import payloads
+
+API_PREFIX = "/v1.0"
+MAX_BATCH_REQUESTS = 20
+MAX_PAGE_SIZE = 999
+DEFAULT_CLOCK = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+ODATA_JSON = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+ERROR_JSON = "application/json"
+_SP_PATH = re.compile(r"/servicePrincipals/([^/]+)/?")
+_JOBS_PATH = re.compile(r"/servicePrincipals/([^/]+)/synchronization/jobs(?:/([^/]+))?/?")
+_ABSOLUTE_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+class _GraphError(Exception):
+    """An error answer; `body` replaces the generated Graph error body when given."""
+
+    def __init__(self, status: int, code: str, message: str, *, headers: dict[str, str] | None = None,
+                 body: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers, self.body = status, code, message, headers or {}, body
+
+
+def _not_found(resource: str) -> _GraphError:
+    return _GraphError(404, "Request_ResourceNotFound", f"Resource '{resource}' does not exist or one of "
+                       "its queried reference-property objects are not present.")
+
+
+def _unknown_segment(path: str, *, status: int = 404) -> _GraphError:
+    segment = path.strip("/").split("/", 1)[0]
+    return _GraphError(status, "BadRequest" if status == 400 else "UnknownError",
+                       f"Resource not found for the segment '{segment}'.")
+
+
+@dataclass
+class _Rule:
+    """A scripted fault (status) or delay (seconds) for the next `remaining` matching requests."""
+
+    needle: str
+    remaining: int
+    status: int = 0
+    seconds: float = 0.0
+    retry_after: str | None = None
+    body: dict[str, Any] | None = None
+
+
+@dataclass
+class _Reply:
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+
+@dataclass
+class _ServicePrincipal:
+    record: dict[str, Any]
+    jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    jobs_hidden: bool = False
+
+
+class GraphSimulator:
+    """A Graph v1.0 endpoint on 127.0.0.1. State changes are copy-on-write under one lock, so a
+    response never mixes two states."""
+
+    def __init__(self, *, tenant_id: str | None = None, latency: float = 0.0, page_size: int = 100) -> None:
+        self.tenant_id = tenant_id or str(uuid.uuid4())
+        self.latency = latency
+        self.page_size = page_size
+        self._lock = threading.Lock()
+        self._clock = DEFAULT_CLOCK
+        self._sps: dict[str, _ServicePrincipal] = {}
+        self._faults: list[_Rule] = []
+        self._delays: list[_Rule] = []
+        self._log: list[tuple[str, str]] = []
+        self._server: _Server | None = None
+        self._base_url = ""
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> GraphSimulator:
+        if self._server is not None:
+            raise RuntimeError("GraphSimulator is already started")
+        self._server = _Server(self)
+        host, port = self._server.server_address[:2]
+        self._base_url = f"http://{host!s}:{port}{API_PREFIX}"
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="graph-simulator",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join()
+            self._server = self._thread = None
+
+    __enter__ = start
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """Where the simulator serves (or, once stopped, served): no trailing slash."""
+        if not self._base_url:
+            raise RuntimeError("GraphSimulator has not been started")
+        return self._base_url
+
+    @property
+    def clock(self) -> datetime:
+        with self._lock:
+            return self._clock
+
+    @clock.setter
+    def clock(self, value: datetime) -> None:
+        if value.tzinfo is None:
+            raise ValueError("the simulator clock must be timezone-aware")
+        with self._lock:
+            self._clock = value.astimezone(UTC)
+
+    def advance(self, delta: timedelta) -> datetime:
+        with self._lock:
+            self._clock += delta
+            return self._clock
+
+    @property
+    def request_log(self) -> list[tuple[str, str]]:
+        with self._lock:
+            return list(self._log)
+
+    def reset_log(self) -> None:
+        with self._lock:
+            self._log.clear()
+
+    def add_service_principal(self, display_name: str, app_id: str | None = None, sp_id: str | None = None) -> str:
+        sp_id = sp_id or str(uuid.uuid4())
+        record = payloads.service_principal(sp_id=sp_id, app_id=app_id or str(uuid.uuid4()),
+                                            display_name=display_name, tenant_id=self.tenant_id)
+        with self._lock:
+            if sp_id in self._sps:
+                raise ValueError(f"service principal {sp_id} already exists")
+            self._sps[sp_id] = _ServicePrincipal(record)
+        return sp_id
+
+    def add_job(self, sp_id: str, template_id: str = "salesforce", code: str = "Active",
+                job_id: str | None = None) -> str:
+        job_id = job_id or f"{template_id}.{uuid.uuid4().hex}"
+        with self._lock:
+            jobs = self._sps[sp_id].jobs
+            if job_id in jobs:
+                raise ValueError(f"job {job_id} already exists")
+            jobs[job_id] = payloads.with_status({"id": job_id, "templateId": template_id}, code=code,
+                                                now=self._clock, activity_id=str(uuid.uuid4()))
+        return job_id
+
+    def set_status(self, sp_id: str, job_id: str, *, code: str, quarantine_reason: str | None = None,
+                   error_code: str | None = None, error_message: str | None = None) -> None:
+        with self._lock:
+            jobs = self._sps[sp_id].jobs
+            jobs[job_id] = payloads.with_status(jobs[job_id], code=code, now=self._clock,
+                                                activity_id=str(uuid.uuid4()), reason=quarantine_reason,
+                                                error_code=error_code, error_message=error_message)
+
+    def set_raw_job(self, sp_id: str, job_id: str, raw: dict[str, Any]) -> None:
+        """Replace (or add) a job's JSON verbatim; it is copied, so later edits to `raw` do not leak in."""
+        copied = json.loads(json.dumps(raw))
+        with self._lock:
+            self._sps[sp_id].jobs[job_id] = copied
+
+    def remove_job(self, sp_id: str, job_id: str) -> None:
+        with self._lock:
+            del self._sps[sp_id].jobs[job_id]
+
+    def remove_service_principal(self, sp_id: str) -> None:
+        with self._lock:
+            del self._sps[sp_id]
+
+    def set_jobs_not_found(self, sp_id: str, not_found: bool) -> None:
+        with self._lock:
+            self._sps[sp_id].jobs_hidden = not_found
+
+    def fail(self, path_contains: str, *, status: int, times: int = 1, retry_after: str | None = None,
+             body: dict[str, Any] | None = None) -> None:
+        """Answer the next `times` requests whose decoded path and query contain `path_contains` with
+        `status`, a Graph error body (or `body`) and, when given, a Retry-After header."""
+        with self._lock:
+            self._faults.append(_Rule(path_contains, times, status=status, retry_after=retry_after, body=body))
+
+    def delay(self, path_contains: str, *, seconds: float, times: int = 1) -> None:
+        with self._lock:
+            self._delays.append(_Rule(path_contains, times, seconds=seconds))
+
+    def _take(self, rules: list[_Rule], path: str) -> _Rule | None:
+        with self._lock:
+            rule = next((r for r in rules if r.needle in path), None)
+            if rule is not None:
+                rule.remaining -= 1
+                if rule.remaining <= 0:
+                    rules.remove(rule)
+            return rule
+
+    def _record(self, method: str, path: str) -> None:
+        with self._lock:
+            self._log.append((method, path))
+
+    def _handle(self, method: str, raw_path: str, body: bytes, client_request_id: str | None) -> _Reply:
+        ids = (str(uuid.uuid4()), client_request_id or str(uuid.uuid4()))
+        path = unquote(raw_path)
+        self._record(method, path)
+        time.sleep(self.latency)
+        target = raw_path[len(API_PREFIX):] if raw_path.startswith(API_PREFIX + "/") else None
+        reply = self._answer(method, path, target, ids, body)
+        reply.headers.update({"request-id": ids[0], "client-request-id": ids[1]})
+        return reply
+
+    def _answer(self, method: str, shown: str, target: str | None, ids: tuple[str, str],
+                body: bytes | None = None) -> _Reply:
+        """Answer one request (direct, or a batch item when `body` is None) after scripted delays/faults."""
+        rule = self._take(self._delays, shown)
+        time.sleep(rule.seconds if rule else 0)
+        try:
+            self._inject_fault(shown)
+            if target is None:
+                raise _unknown_segment(urlsplit(shown).path)
+            is_batch = method == "POST" and body is not None and unquote(urlsplit(target).path) == "/$batch"
+            result = self._batch(body or b"", ids) if is_batch else self._route(method, target)
+            return _Reply(200, result, {"Content-Type": ODATA_JSON})
+        except _GraphError as err:
+            return self._error_reply(err, ids)
+
+    def _inject_fault(self, path: str) -> None:
+        rule = self._take(self._faults, path)
+        if rule is not None:
+            headers = {"Retry-After": rule.retry_after} if rule.retry_after is not None else {}
+            raise _GraphError(rule.status, payloads.ERROR_CODES.get(rule.status, "UnknownError"),
+                              f"Simulated failure with status {rule.status}.", headers=headers, body=rule.body)
+
+    def _error_reply(self, err: _GraphError, ids: tuple[str, str]) -> _Reply:
+        body = err.body if err.body is not None else payloads.graph_error(
+            err.code, err.message, now=self.clock, request_id=ids[0], client_request_id=ids[1])
+        return _Reply(err.status, body, {"Content-Type": ERROR_JSON, **err.headers})
+
+    def _batch(self, body: bytes, ids: tuple[str, str]) -> dict[str, Any]:
+        return {"responses": [self._batch_item(item, ids) for item in _parse_batch(body)]}
+
+    def _batch_item(self, item: dict[str, Any], ids: tuple[str, str]) -> dict[str, Any]:
+        method, url = str(item["method"]).upper(), str(item["url"])
+        absolute = _ABSOLUTE_URL.match(url) is not None
+        shown = url if absolute else "/" + unquote(url).lstrip("/")
+        self._record(f"BATCH-{method}", shown)
+        reply = self._error_reply(_unknown_segment(url, status=400), ids) if absolute else \
+            self._answer(method, shown, "/" + url.lstrip("/"), ids)
+        return {"id": item["id"], "status": reply.status, "headers": reply.headers, "body": reply.body}
+
+    def _route(self, method: str, target: str) -> dict[str, Any]:
+        parts = urlsplit(target)
+        path = unquote(parts.path)
+        build = None if path == "/$batch" else self._resolve(path, parse_qs(parts.query))
+        if build is None or method != "GET":
+            raise _GraphError(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.")
+        with self._lock:
+            return build()
+
+    def _resolve(self, path: str, query: dict[str, list[str]]) -> Callable[[], dict[str, Any]]:
+        if path.rstrip("/") == "/servicePrincipals":
+            return partial(self._list_service_principals, query)
+        if match := _SP_PATH.fullmatch(path):
+            return partial(self._service_principal, match[1], _select(query))
+        if match := _JOBS_PATH.fullmatch(path):
+            return partial(self._jobs, match[1], match[2])
+        raise _unknown_segment(path)
+
+    def _list_service_principals(self, query: dict[str, list[str]]) -> dict[str, Any]:
+        select = _select(query)
+        top = _page_size(query.get("$top", [None])[0], self.page_size)
+        try:
+            offset = payloads.skiptoken_offset(query["$skiptoken"][0]) if "$skiptoken" in query else 0
+        except ValueError:
+            raise _GraphError(400, "Request_BadRequest", "Invalid paging token.") from None
+        echo: dict[str, str] = {key: query[key][0] for key in ("$select", "$top") if key in query}
+        return payloads.service_principal_page([sp.record for sp in self._sps.values()], base_url=self.base_url,
+                                               select=select, offset=offset, top=top, echo=echo)
+
+    def _service_principal(self, sp_id: str, select: list[str]) -> dict[str, Any]:
+        if sp_id not in self._sps:
+            raise _not_found(sp_id)
+        return payloads.service_principal_entity(self._sps[sp_id].record, base_url=self.base_url, select=select)
+
+    def _jobs(self, sp_id: str, job_id: str | None) -> dict[str, Any]:
+        sp = self._sps.get(sp_id)
+        if sp is None or sp.jobs_hidden:
+            raise _not_found(sp_id)
+        if job_id is None:
+            return payloads.job_collection(self.base_url, sp_id, sp.jobs.values())
+        if job_id not in sp.jobs:
+            raise _not_found(job_id)
+        return payloads.job_entity(self.base_url, sp_id, sp.jobs[job_id])
+
+
+def _parse_batch(body: bytes) -> list[dict[str, Any]]:
+    invalid = _GraphError(400, "BadRequest", "Invalid batch payload format.")
+    try:
+        requests = json.loads(body or b"null")["requests"]
+    except (ValueError, TypeError, KeyError):
+        raise invalid from None
+    if not isinstance(requests, list) or not all(
+            isinstance(r, dict) and {"id", "method", "url"} <= r.keys() for r in requests):
+        raise invalid
+    if len(requests) > MAX_BATCH_REQUESTS:
+        raise _GraphError(400, "BadRequest", f"The number of requests in the batch ({len(requests)}) exceeds "
+                          f"the limit of {MAX_BATCH_REQUESTS}.")
+    if len({str(r["id"]).lower() for r in requests}) != len(requests):
+        raise _GraphError(400, "BadRequest", "Batch request ids must be unique.")
+    return requests
+
+
+def _select(query: dict[str, list[str]]) -> list[str]:
+    return [name.strip() for name in query.get("$select", [""])[0].split(",") if name.strip()]
+
+
+def _page_size(raw: str | None, server_max: int) -> int:
+    """$top asks for a page size; like Graph, the server may page smaller (`page_size` is its cap)."""
+    if raw is None:
+        return server_max
+    top = int(raw) if raw.isdigit() else 0
+    if not 1 <= top <= MAX_PAGE_SIZE:
+        raise _GraphError(400, "Request_UnsupportedQuery",
+                          f"Invalid page size specified: '{raw}'. Must be between 1 and {MAX_PAGE_SIZE} inclusive.")
+    return min(top, server_max)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, simulator: GraphSimulator) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.simulator = simulator
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Stay quiet when a client hangs up first (timeouts); report anything else."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        reply = self.server.simulator._handle(
+            self.command, self.path, self.rfile.read(length), self.headers.get("client-request-id"))
+        data = json.dumps(reply.body).encode()
+        self.send_response(reply.status)
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silence per-request stderr logging; `GraphSimulator.request_log` records requests."""

@@ -1,0 +1,43 @@
+"""Shared fixtures: real Azurite (started once per session) and a fresh Graph simulator per test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from shared.settings import Settings, load_settings
+from shared.simulator.azurite import Azurite, start_azurite
+from shared.simulator.graph import GraphSimulator
+from tests.builders import TENANT
+
+
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[Azurite]:
+    with start_azurite() as running:
+        yield running
+
+
+@pytest.fixture
+def sim() -> Iterator[GraphSimulator]:
+    with GraphSimulator(tenant_id=TENANT) as running:
+        yield running
+
+
+@pytest.fixture
+def environ(azurite: Azurite, sim: GraphSimulator) -> dict[str, str]:
+    """Settings as app settings, with a table and queue of the test's own."""
+    suffix = uuid.uuid4().hex[:10]
+    return {
+        "AZURE_TENANT_ID": TENANT,
+        "GRAPH_BASE_URL": sim.base_url,
+        "AzureWebJobsStorage": azurite.connection_string,
+        "SNAPSHOT_TABLE": f"snap{suffix}",
+        "TRANSITIONS_QUEUE": f"transitions-{suffix}",
+    }
+
+
+@pytest.fixture
+def settings(environ: dict[str, str]) -> Settings:
+    return load_settings(environ)

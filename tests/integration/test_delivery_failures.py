@@ -1,0 +1,59 @@
+"""Nothing detected is lost: a sink that fails keeps the snapshot where it was."""
+
+import asyncio
+import time
+
+import pytest
+
+from shared.bootstrap import run_configured_tick
+from shared.errors import StorageError
+from shared.settings import load_settings
+from shared.simulator.azurite import free_port, start_azurite
+from shared.simulator.scenarios import DemoTenant
+from shared.storage_account import development_connection_string
+from tests.integration.queue_reader import queued_events
+
+
+@pytest.fixture
+def own_azurite():
+    """An Azurite of this test's own, so stopping its queue service disturbs no other test."""
+    with start_azurite() as running:
+        yield running
+
+
+def tick(settings, sim):
+    return asyncio.run(run_configured_tick(settings, now=sim.clock, retry_delay=0))
+
+
+def test_queue_down_keeps_the_snapshot_and_the_next_tick_delivers_the_same_event_ids(environ, sim, own_azurite):
+    settings = load_settings({**environ, "AzureWebJobsStorage": own_azurite.connection_string})
+    tenant = DemoTenant(sim)
+    tick(settings, sim)
+    queued_events(settings)
+    sim.set_status(tenant.salesforce, tenant.salesforce_job, code="Quarantine")
+
+    own_azurite.queue.stop()
+    failed = tick(settings, sim)
+    assert failed.exit_code == 1 and len(failed.undelivered) == 1
+    assert any(f"queue {settings.transitions_queue}" in line and "devstoreaccount1" in line for line in failed.problems())
+    assert failed.entities_written == 0
+
+    own_azurite.queue.start()
+    retried = tick(settings, sim)
+    assert retried.exit_code == 0
+    assert [e.id for e in retried.events] == [e.id for e in failed.events]
+    assert [e["id"] for e in queued_events(settings)] == [e.id for e in failed.events]
+    assert tick(settings, sim).transitions == ()
+
+
+def test_unreachable_storage_fails_within_30_seconds_naming_account_and_table_never_the_key(environ, sim):
+    dead = development_connection_string(f"http://127.0.0.1:{free_port()}/devstoreaccount1", f"http://127.0.0.1:{free_port()}/devstoreaccount1")
+    settings = load_settings({**environ, "AzureWebJobsStorage": dead})
+    DemoTenant(sim)
+    started = time.monotonic()
+    with pytest.raises(StorageError) as caught:
+        tick(settings, sim)
+    assert time.monotonic() - started < 30
+    message = str(caught.value)
+    assert settings.snapshot_table in message and "devstoreaccount1" in message
+    assert "AccountKey" not in message and "Eby8vdM02x" not in message

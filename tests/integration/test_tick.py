@@ -1,0 +1,128 @@
+"""Whole ticks against real Azurite and the Graph simulator."""
+
+import asyncio
+from datetime import timedelta
+
+from shared.bootstrap import run_configured_tick
+from shared.model import TransitionKind
+from shared.simulator.scenarios import DemoTenant
+from tests.integration.queue_reader import queued_events
+from tests.schema import EVENT_VALIDATOR
+
+
+def tick(settings, sim):
+    return asyncio.run(run_configured_tick(settings, now=sim.clock, retry_delay=0))
+
+
+def seen(report):
+    return sorted(f"{t.kind.value}:{t.job.service_principal.display_name}" for t in report.transitions)
+
+
+def test_demo_scenario_produces_each_scripted_transition_and_queues_valid_cloudevents(settings, sim):
+    tenant = DemoTenant(sim)
+    for step in tenant.steps():
+        step.change(sim)
+        report = tick(settings, sim)
+        assert seen(report) == sorted(step.expected), step.title
+        assert report.exit_code == 0, report.problems()
+        events = queued_events(settings)
+        assert sorted(e["id"] for e in events) == sorted(e.id for e in report.events)
+        for event in events:
+            EVENT_VALIDATOR.validate(event)
+
+
+def test_quiet_tick_writes_no_entities(settings, sim):
+    DemoTenant(sim)
+    assert tick(settings, sim).entities_written == 5
+    quiet = tick(settings, sim)
+    assert (quiet.transitions, quiet.entities_written, quiet.entities_read) == ((), 0, 5)
+
+
+def test_status_change_without_code_change_updates_the_snapshot_only(settings, sim):
+    tenant = DemoTenant(sim)
+    tick(settings, sim)
+    sim.set_status(tenant.salesforce, tenant.salesforce_job, code="Active")  # a new run, same code
+    sim.advance(timedelta(minutes=40))
+    report = tick(settings, sim)
+    assert report.transitions == ()
+    assert report.entities_written <= 1
+
+
+def test_server_error_for_one_sp_skips_it_keeps_its_snapshot_and_exits_1(settings, sim):
+    tenant = DemoTenant(sim)
+    tick(settings, sim)
+    queued_events(settings)
+    sim.remove_job(tenant.servicenow, tenant.servicenow_job)
+    sim.set_status(tenant.salesforce, tenant.salesforce_job, code="Quarantine")
+    sim.fail(f"/servicePrincipals/{tenant.servicenow}/synchronization/jobs", status=500)
+    report = tick(settings, sim)
+    assert seen(report) == ["statusChanged:Salesforce"]  # ServiceNow's job is not "removed"
+    assert report.exit_code == 1
+    assert any(tenant.servicenow in line and "ServiceNow" in line and "500" in line for line in report.problems())
+    retried = tick(settings, sim)
+    assert seen(retried) == ["removed:ServiceNow"]
+    assert retried.exit_code == 0
+
+
+def test_throttled_read_is_retried_after_retry_after(settings, sim):
+    tenant = DemoTenant(sim)
+    sim.fail(f"/servicePrincipals/{tenant.salesforce}/synchronization/jobs", status=429, retry_after="0.3", times=2)
+    report = tick(settings, sim)
+    assert report.exit_code == 0 and len(report.transitions) == 5
+    job_reads = [path for method, path in sim.request_log if tenant.salesforce in path]
+    assert len(job_reads) == 3
+
+
+def test_sp_answering_404_for_jobs_has_no_jobs(settings, sim):
+    tenant = DemoTenant(sim)
+    tick(settings, sim)
+    queued_events(settings)
+    sim.set_jobs_not_found(tenant.servicenow, True)
+    report = tick(settings, sim)
+    assert seen(report) == ["removed:ServiceNow"] and report.exit_code == 0
+
+
+def test_malformed_job_is_reported_and_skipped_without_crashing_or_removing(settings, sim):
+    tenant = DemoTenant(sim)
+    tick(settings, sim)
+    sim.set_raw_job(tenant.servicenow, tenant.servicenow_job, {"id": tenant.servicenow_job, "status": "broken"})
+    sim.set_status(tenant.salesforce, tenant.salesforce_job, code="Paused")
+    report = tick(settings, sim)
+    assert seen(report) == ["statusChanged:Salesforce"]
+    assert report.exit_code == 1
+    assert any("malformed" in line and tenant.servicenow_job in line for line in report.problems())
+
+
+def test_listing_failure_reads_nothing_as_removed(settings, sim):
+    DemoTenant(sim)
+    tick(settings, sim)
+    sim.fail("/servicePrincipals?", status=500)
+    report = tick(settings, sim)
+    assert report.transitions == () and report.exit_code == 1
+    assert any("listing service principals" in line for line in report.problems())
+
+
+def test_paged_listing_finds_every_service_principal(settings, sim):
+    sim.page_size = 2
+    DemoTenant(sim)
+    report = tick(settings, sim)
+    assert len(report.transitions) == 5 and report.service_principals == 5
+    assert sum(1 for _, path in sim.request_log if "skiptoken" in path.lower()) >= 2
+
+
+def test_watch_only_listed_service_principals(environ, sim):
+    from shared.settings import load_settings
+
+    tenant = DemoTenant(sim)
+    settings = load_settings({**environ, "GRAPH_SERVICE_PRINCIPAL_IDS": f"{tenant.salesforce},{tenant.cloud_sync}"})
+    report = tick(settings, sim)
+    assert seen(report) == ["added:Salesforce", "added:contoso.com", "added:contoso.com"]
+    assert not any(path.startswith("/v1.0/servicePrincipals?") for _, path in sim.request_log)
+
+
+def test_added_in_quarantine_at_baseline_is_critical(settings, sim):
+    tenant = DemoTenant(sim)
+    sim.set_status(tenant.salesforce, tenant.salesforce_job, code="Quarantine", quarantine_reason="TooManyDeletes")
+    report = tick(settings, sim)
+    critical = [t for t in report.transitions if t.severity.value == "critical"]
+    assert [(t.kind, t.job.id) for t in critical] == [(TransitionKind.ADDED, tenant.salesforce_job)]
