@@ -23,10 +23,14 @@ class SnapshotStore(Protocol):
 
 @dataclass(frozen=True)
 class SinkOutcome:
-    """Which events a sink accepted; `error` says why the rest were not."""
+    """How many events a sink accepted, which ids it did not (to retry), and why not.
+
+    Events a sink does not take at all (a Teams route whose rules exclude them) are neither.
+    """
 
     sink: str
-    delivered: frozenset[str]
+    accepted: int
+    failed: frozenset[str] = frozenset()
     error: str | None = None
 
 

@@ -19,10 +19,20 @@ from shared.cloud import is_loopback
 from shared.errors import SettingsError
 from shared.storage_account import StorageAccount, storage_account_from
 
-DEFAULT_GRAPH_BASE_URL = "https://graph.microsoft.com/v1.0"
-DEFAULT_SNAPSHOT_TABLE = "syncsnapshot"
-DEFAULT_TRANSITIONS_QUEUE = "sync-transitions"
 DEFAULT_MESSAGE_TTL = 7 * 24 * 3600
+# Every app setting the product reads, with its default ("" for none). The README's settings table and
+# the deployment templates document exactly these; a test keeps the templates in step.
+DEFAULTS: dict[str, str] = {
+    "AZURE_TENANT_ID": "",
+    "AZURE_CLIENT_ID": "",
+    "GRAPH_BASE_URL": "https://graph.microsoft.com/v1.0",
+    "GRAPH_SERVICE_PRINCIPAL_IDS": "",
+    "AzureWebJobsStorage": "",
+    "SNAPSHOT_TABLE": "syncsnapshot",
+    "TRANSITIONS_QUEUE": "sync-transitions",
+    "TRANSITIONS_MESSAGE_TTL": str(DEFAULT_MESSAGE_TTL),
+    "POLL_SCHEDULE": "",
+}
 LOCAL_SETTINGS_FILE = Path(__file__).resolve().parent.parent / "local.settings.json"
 
 _TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9]$")
@@ -48,11 +58,11 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     return Settings(
         tenant_id=_tenant(environ),
         client_id=_optional_guid(environ, "AZURE_CLIENT_ID"),
-        graph_base_url=graph_base_url(environ.get("GRAPH_BASE_URL") or DEFAULT_GRAPH_BASE_URL),
+        graph_base_url=graph_base_url(_value(environ, "GRAPH_BASE_URL")),
         service_principal_ids=_guid_list(environ, "GRAPH_SERVICE_PRINCIPAL_IDS"),
         storage=storage_account_from(environ),
-        snapshot_table=_named(environ, "SNAPSHOT_TABLE", DEFAULT_SNAPSHOT_TABLE, _TABLE, "3-63 letters and digits, starting with a letter"),
-        transitions_queue=_named(environ, "TRANSITIONS_QUEUE", DEFAULT_TRANSITIONS_QUEUE, _QUEUE, "3-63 lowercase letters, digits and single hyphens"),
+        snapshot_table=_named(environ, "SNAPSHOT_TABLE", _TABLE, "3-63 letters and digits, starting with a letter"),
+        transitions_queue=_named(environ, "TRANSITIONS_QUEUE", _QUEUE, "3-63 lowercase letters, digits and single hyphens"),
         message_ttl=_ttl(environ),
         poll_schedule=_schedule(environ),
     )
@@ -86,7 +96,7 @@ def _local_values(path: Path) -> Mapping[str, str]:
 
 
 def _tenant(environ: Mapping[str, str]) -> str:
-    value = environ.get("AZURE_TENANT_ID", "").strip()
+    value = _value(environ, "AZURE_TENANT_ID")
     if not value:
         raise SettingsError("AZURE_TENANT_ID is required: the directory (tenant) id to watch")
     if not (_is_guid(value) or _TENANT.match(value)):
@@ -95,31 +105,34 @@ def _tenant(environ: Mapping[str, str]) -> str:
 
 
 def _optional_guid(environ: Mapping[str, str], name: str) -> str | None:
-    value = environ.get(name, "").strip()
+    value = _value(environ, name)
     if value and not _is_guid(value):
         raise SettingsError(f"{name} must be a GUID, got {value!r}")
     return value or None
 
 
 def _guid_list(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
-    items = [item.strip() for item in environ.get(name, "").split(",") if item.strip()]
+    items = [item.strip() for item in _value(environ, name).split(",") if item.strip()]
     bad = [item for item in items if not _is_guid(item)]
     if bad:
         raise SettingsError(f"{name} must be comma-separated object ids (GUIDs); not a GUID: {bad[0]!r}")
     return tuple(dict.fromkeys(item.lower() for item in items))
 
 
-def _named(environ: Mapping[str, str], name: str, default: str, pattern: re.Pattern[str], rule: str) -> str:
-    value = environ.get(name, "").strip() or default
+def _value(environ: Mapping[str, str], name: str) -> str:
+    """The setting, or its default when unset or blank."""
+    return environ.get(name, "").strip() or DEFAULTS[name]
+
+
+def _named(environ: Mapping[str, str], name: str, pattern: re.Pattern[str], rule: str) -> str:
+    value = _value(environ, name)
     if not pattern.match(value):
         raise SettingsError(f"{name} must be {rule}, got {value!r}")
     return value
 
 
 def _ttl(environ: Mapping[str, str]) -> int:
-    raw = environ.get("TRANSITIONS_MESSAGE_TTL", "").strip()
-    if not raw:
-        return DEFAULT_MESSAGE_TTL
+    raw = _value(environ, "TRANSITIONS_MESSAGE_TTL")
     try:
         value = int(raw)
     except ValueError:
@@ -130,7 +143,7 @@ def _ttl(environ: Mapping[str, str]) -> int:
 
 
 def _schedule(environ: Mapping[str, str]) -> str | None:
-    value = environ.get("POLL_SCHEDULE", "").strip()
+    value = _value(environ, "POLL_SCHEDULE")
     if value and len(value.split()) != 6:
         raise SettingsError(f"POLL_SCHEDULE must be a 6-field NCRONTAB expression such as '0 */5 * * * *', got {value!r}")
     return value or None

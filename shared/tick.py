@@ -50,13 +50,12 @@ class TickReport:
         """One line per thing that was not read or not delivered; each is retried next tick."""
         lines = [f"not read: {failure.message}" for failure in self.read_failures]
         for outcome in self.outcomes:
-            missing = sum(1 for e in self.events if e.id not in outcome.delivered)
-            if missing:
-                lines.append(f"not delivered to {outcome.sink}: {missing} event(s): {outcome.error}")
+            if outcome.failed:
+                lines.append(f"not delivered to {outcome.sink}: {len(outcome.failed)} event(s): {outcome.error}")
         return lines
 
     def summary(self) -> str:
-        delivered = ", ".join(f"{o.sink}={len(o.delivered)}" for o in self.outcomes) or "no sinks"
+        delivered = ", ".join(f"{o.sink}={o.accepted}" for o in self.outcomes) or "no sinks"
         return (
             f"tick {self.tick_id}{' (baseline)' if self.baseline else ''}: "
             f"{self.service_principals} service principals, {self.jobs} jobs, "
@@ -105,7 +104,7 @@ async def run_tick(
 async def _deliver(events: Sequence[Event], sinks: Sequence[EventSink]) -> tuple[SinkOutcome, ...]:
     """Every sink gets every event, independently: one sink being down never holds up another."""
     if not events:
-        return tuple(SinkOutcome(sink.name, frozenset()) for sink in sinks)
+        return tuple(SinkOutcome(sink.name, 0) for sink in sinks)
     return tuple(await asyncio.gather(*(_send(sink, events) for sink in sinks)))
 
 
@@ -113,9 +112,10 @@ async def _send(sink: EventSink, events: Sequence[Event]) -> SinkOutcome:
     try:
         return await sink.send(events)
     except SyncwatchError as error:
-        return SinkOutcome(sink.name, frozenset(), str(error))
+        return SinkOutcome(sink.name, 0, frozenset(e.id for e in events), str(error))
 
 
 def undelivered(events: Sequence[Event], outcomes: Sequence[SinkOutcome]) -> tuple[Event, ...]:
-    """Events some sink did not accept."""
-    return tuple(e for e in events if any(e.id not in o.delivered for o in outcomes))
+    """Events some sink failed to take."""
+    failed = frozenset().union(*(outcome.failed for outcome in outcomes))
+    return tuple(e for e in events if e.id in failed)

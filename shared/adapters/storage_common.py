@@ -25,11 +25,11 @@ TRANSPORT_OPTIONS: dict[str, Any] = {
 ClientT = TypeVar("ClientT")
 
 
-def open_client(cls: type[ClientT], account: StorageAccount, endpoint: str, credential: Any, **names: str) -> ClientT:
+def open_client(cls: type[ClientT], account: StorageAccount, endpoint: str, credential: Any, **options: Any) -> ClientT:
     """A table or queue client by connection string, or by endpoint and identity credential."""
     if account.connection_string:
-        return cls.from_connection_string(account.connection_string, **names, **TRANSPORT_OPTIONS)  # type: ignore[attr-defined, no-any-return]
-    return cls(endpoint, credential=credential, **names, **TRANSPORT_OPTIONS)
+        return cls.from_connection_string(account.connection_string, **options, **TRANSPORT_OPTIONS)  # type: ignore[attr-defined, no-any-return]
+    return cls(endpoint, credential=credential, **options, **TRANSPORT_OPTIONS)
 
 
 def storage_error(error: AzureError, account: StorageAccount, what: str) -> StorageError:
