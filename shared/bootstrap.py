@@ -11,6 +11,7 @@ from typing import Any
 
 from shared.cloud import Cloud, cloud_for
 from shared.settings import Settings
+from shared.teams_settings import TeamsSettings
 from shared.tick import TickReport, run_tick
 
 
@@ -31,10 +32,26 @@ async def run_configured_tick(settings: Settings, *, now: datetime | None = None
         stack.push_async_callback(store.aclose)
         queue = StorageQueueSink(settings.storage, settings.transitions_queue, ttl_seconds=settings.message_ttl, credential=credential)
         stack.push_async_callback(queue.aclose)
+        sinks = [queue, *await _teams_sinks(stack, settings.teams)]
         source = GraphJobSource(graph, service_principal_ids=settings.service_principal_ids)
         return await run_tick(
-            source, store, [queue], tenant_id=settings.tenant_id, cloud=cloud, now=now or datetime.now(timezone.utc)
+            source, store, sinks, tenant_id=settings.tenant_id, cloud=cloud, now=now or datetime.now(timezone.utc)
         )
+
+
+async def _teams_sinks(stack: AsyncExitStack, teams: TeamsSettings) -> list[Any]:
+    """One sink per route, sharing one HTTP client and one pacer (routes may share a webhook)."""
+    if not teams.routes:
+        return []
+    import httpx
+
+    from shared.adapters.log_redaction import redact_http_client_logs
+    from shared.adapters.teams_webhook import TeamsWebhookSink, WebhookPacer
+
+    redact_http_client_logs()
+    client = await stack.enter_async_context(httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0)))
+    pacer = WebhookPacer()
+    return [TeamsWebhookSink(route, client, digest_threshold=teams.digest_threshold, pacer=pacer) for route in teams.routes]
 
 
 def _credential(stack: AsyncExitStack, settings: Settings, cloud: Cloud) -> Any:

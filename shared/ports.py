@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -34,7 +33,15 @@ class SinkOutcome:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class EventBatch:
+    """One tick's events; at baseline (empty snapshot) people get a summary rather than one card a job."""
+
+    events: tuple[Event, ...]
+    baseline: bool = False
+
+
 class EventSink(Protocol):
     name: str
 
-    async def send(self, events: Sequence[Event]) -> SinkOutcome: ...
+    async def send(self, batch: EventBatch) -> SinkOutcome: ...

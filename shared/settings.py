@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from shared.cloud import is_loopback
 from shared.errors import SettingsError
 from shared.storage_account import StorageAccount, storage_account_from
+from shared.teams_settings import DEFAULT_DIGEST_THRESHOLD, TeamsSettings, teams_settings_from
 
 DEFAULT_MESSAGE_TTL = 7 * 24 * 3600
 # Every app setting the product reads, with its default ("" for none). The README's settings table and
@@ -32,6 +33,9 @@ DEFAULTS: dict[str, str] = {
     "TRANSITIONS_QUEUE": "sync-transitions",
     "TRANSITIONS_MESSAGE_TTL": str(DEFAULT_MESSAGE_TTL),
     "POLL_SCHEDULE": "",
+    "TEAMS_WEBHOOK_URL": "",
+    "TEAMS_ROUTES": "",
+    "TEAMS_DIGEST_THRESHOLD": str(DEFAULT_DIGEST_THRESHOLD),
 }
 LOCAL_SETTINGS_FILE = Path(__file__).resolve().parent.parent / "local.settings.json"
 
@@ -51,6 +55,7 @@ class Settings:
     transitions_queue: str
     message_ttl: int
     poll_schedule: str | None
+    teams: TeamsSettings = TeamsSettings()
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -65,6 +70,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         transitions_queue=_named(environ, "TRANSITIONS_QUEUE", _QUEUE, "3-63 lowercase letters, digits and single hyphens"),
         message_ttl=_ttl(environ),
         poll_schedule=_schedule(environ),
+        teams=teams_settings_from(environ),
     )
 
 

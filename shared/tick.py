@@ -18,7 +18,7 @@ from shared.diff import diff
 from shared.errors import EXIT_INCOMPLETE, EXIT_OK, SyncwatchError
 from shared.events import Event, EventContext, build_event
 from shared.model import ReadFailure, Transition
-from shared.ports import EventSink, JobSource, SinkOutcome, SnapshotStore
+from shared.ports import EventBatch, EventSink, JobSource, SinkOutcome, SnapshotStore
 from shared.snapshot_plan import plan_snapshot
 
 
@@ -81,7 +81,7 @@ async def run_tick(
     transitions = diff(previous, observation)
     context = EventContext(tenant_id, cloud, now)
     events = tuple(build_event(transition, context) for transition in transitions)
-    outcomes = await _deliver(events, sinks)
+    outcomes = await _deliver(EventBatch(events, baseline=not previous), sinks)
     failed_keys = frozenset(event.key for event in undelivered(events, outcomes))
     plan = plan_snapshot(previous, observation, transitions, failed_keys)
     written = await store.apply(plan)
@@ -101,18 +101,18 @@ async def run_tick(
     )
 
 
-async def _deliver(events: Sequence[Event], sinks: Sequence[EventSink]) -> tuple[SinkOutcome, ...]:
+async def _deliver(batch: EventBatch, sinks: Sequence[EventSink]) -> tuple[SinkOutcome, ...]:
     """Every sink gets every event, independently: one sink being down never holds up another."""
-    if not events:
+    if not batch.events:
         return tuple(SinkOutcome(sink.name, 0) for sink in sinks)
-    return tuple(await asyncio.gather(*(_send(sink, events) for sink in sinks)))
+    return tuple(await asyncio.gather(*(_send(sink, batch) for sink in sinks)))
 
 
-async def _send(sink: EventSink, events: Sequence[Event]) -> SinkOutcome:
+async def _send(sink: EventSink, batch: EventBatch) -> SinkOutcome:
     try:
-        return await sink.send(events)
+        return await sink.send(batch)
     except SyncwatchError as error:
-        return SinkOutcome(sink.name, 0, frozenset(e.id for e in events), str(error))
+        return SinkOutcome(sink.name, 0, frozenset(e.id for e in batch.events), str(error))
 
 
 def undelivered(events: Sequence[Event], outcomes: Sequence[SinkOutcome]) -> tuple[Event, ...]:

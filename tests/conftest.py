@@ -6,10 +6,12 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+import stamina
 
 from shared.settings import Settings, load_settings
 from shared.simulator.azurite import Azurite, start_azurite
 from shared.simulator.graph import GraphSimulator
+from shared.simulator.teams_sink import TeamsSink
 from tests.builders import TENANT
 
 
@@ -41,3 +43,16 @@ def environ(azurite: Azurite, sim: GraphSimulator) -> dict[str, str]:
 @pytest.fixture
 def settings(environ: dict[str, str]) -> Settings:
     return load_settings(environ)
+
+
+@pytest.fixture
+def teams() -> Iterator[TeamsSink]:
+    with TeamsSink() as running:
+        yield running
+
+
+@pytest.fixture
+def no_retry_waits() -> Iterator[None]:
+    """stamina's test mode: Teams retries happen (up to 3 attempts) but without waiting."""
+    with stamina.set_testing(True, attempts=3):
+        yield

@@ -6,7 +6,6 @@ into the poison queue after five dequeues.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
@@ -18,7 +17,7 @@ from cloudevents.core.v1.event import CloudEvent
 from shared.adapters.storage_common import open_client, storage_error
 from shared.errors import StorageError
 from shared.events import Event
-from shared.ports import SinkOutcome
+from shared.ports import EventBatch, SinkOutcome
 from shared.storage_account import StorageAccount
 
 
@@ -39,8 +38,9 @@ class StorageQueueSink:
             initial_backoff=1, increment_base=2, random_jitter_range=1,
         )
 
-    async def send(self, events: Sequence[Event]) -> SinkOutcome:
+    async def send(self, batch: EventBatch) -> SinkOutcome:
         """Stops at the first failure: when storage is down, the rest would fail the same way, slowly."""
+        events = batch.events
         for sent, event in enumerate(events):
             try:
                 await self._send(serialize(event))

@@ -42,7 +42,9 @@ class DemoTenant:
             Step("Salesforce recovers, ServiceNow is paused, Slack is connected", self._recover, (
                 "statusChanged:Salesforce", "statusChanged:ServiceNow", "added:Slack",
             )),
-            Step("Provisioning is removed from ServiceNow", self._remove, ("removed:ServiceNow",)),
+            Step("ServiceNow provisioning is removed; the Workday HR feed is interrupted", self._remove, (
+                "removed:ServiceNow", "statusChanged:Workday to Microsoft Entra ID user provisioning",
+            )),
             Step("Nothing changes: a quiet tick", lambda sim: None, ()),
         )
 
@@ -63,3 +65,7 @@ class DemoTenant:
 
     def _remove(self, sim: GraphSimulator) -> None:
         sim.remove_job(self.servicenow, self.servicenow_job)
+        sim.set_status(
+            self.workday, self.workday_job, code="Quarantine", quarantine_reason="IngestionInterrupted",
+            error_code="HRSourceUnavailable", error_message="Workday web services answered 503 for the last 3 imports.",
+        )
