@@ -16,9 +16,14 @@ async def poll(timer: func.TimerRequest) -> None:
     if timer.past_due:
         logging.warning("syncwatch: this tick is past due; running it now")
     from shared.bootstrap import run_configured_tick
+    from shared.errors import AnotherTickRunning
     from shared.settings import load_settings, read_environment
 
-    report = await run_configured_tick(load_settings(read_environment()))
+    try:
+        report = await run_configured_tick(load_settings(read_environment()))
+    except AnotherTickRunning as skipped:
+        logging.info("syncwatch: %s", skipped)
+        return
     logging.info(report.summary())
     for problem in report.problems():
         logging.warning(problem)

@@ -5,21 +5,49 @@ SDKs are imported here, inside the functions, so that importing function_app.py 
 
 from __future__ import annotations
 
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.cloud import Cloud, cloud_for
 from shared.settings import Settings
 from shared.teams_settings import TeamsSettings
 from shared.tick import TickReport, run_tick
 
+if TYPE_CHECKING:
+    from shared.adapters.graph_jobs import GraphJobSource
+    from shared.adapters.table_lease import TableTickLease
+    from shared.adapters.table_store import TableSnapshotStore
+    from shared.ports import EventSink
+
+
+@dataclass(frozen=True)
+class Adapters:
+    source: GraphJobSource
+    store: TableSnapshotStore
+    sinks: list[EventSink]
+    lease: TableTickLease
+    cloud: Cloud
+
 
 async def run_configured_tick(settings: Settings, *, now: datetime | None = None, retry_delay: float | None = None) -> TickReport:
-    """Exactly one tick with the adapters the settings describe; the adapters create the table and queue on first use."""
+    """Exactly one tick, under the tenant's lease; raises AnotherTickRunning when another tick holds it."""
+    async with open_adapters(settings, retry_delay=retry_delay) as adapters, adapters.lease.held():
+        return await run_tick(
+            adapters.source, adapters.store, adapters.sinks, tenant_id=settings.tenant_id, cloud=adapters.cloud,
+            now=now or datetime.now(timezone.utc), dead_letter_age=settings.dead_letter_after,
+        )
+
+
+@asynccontextmanager
+async def open_adapters(settings: Settings, *, retry_delay: float | None = None) -> AsyncIterator[Adapters]:
+    """The adapters the settings describe, closed on exit; the table and queue are created on first use."""
     from shared.adapters.graph_client import create_graph_client
     from shared.adapters.graph_jobs import GraphJobSource
     from shared.adapters.storage_queue import StorageQueueSink
+    from shared.adapters.table_lease import TableTickLease
     from shared.adapters.table_store import TableSnapshotStore
 
     cloud = cloud_for(settings.graph_base_url)
@@ -32,10 +60,12 @@ async def run_configured_tick(settings: Settings, *, now: datetime | None = None
         stack.push_async_callback(store.aclose)
         queue = StorageQueueSink(settings.storage, settings.transitions_queue, ttl_seconds=settings.message_ttl, credential=credential)
         stack.push_async_callback(queue.aclose)
-        sinks = [queue, *await _teams_sinks(stack, settings.teams)]
-        source = GraphJobSource(graph, service_principal_ids=settings.service_principal_ids)
-        return await run_tick(
-            source, store, sinks, tenant_id=settings.tenant_id, cloud=cloud, now=now or datetime.now(timezone.utc)
+        yield Adapters(
+            source=GraphJobSource(graph, service_principal_ids=settings.service_principal_ids),
+            store=store,
+            sinks=[queue, *await _teams_sinks(stack, settings.teams)],
+            lease=TableTickLease(store.table, store.tenant_partition, settings.storage),
+            cloud=cloud,
         )
 
 

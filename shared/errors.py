@@ -35,5 +35,11 @@ class SinkError(SyncwatchError):
     """A sink refused or could not take an event."""
 
 
+class AnotherTickRunning(SyncwatchError):
+    """Not a failure: another tick holds the lease, so this one leaves everything to it."""
+
+    exit_code = EXIT_OK
+
+
 class MalformedJobError(ValueError):
     """One job's JSON cannot be understood; the tick skips that job and reports it."""

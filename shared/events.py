@@ -96,6 +96,21 @@ def build_event(transition: Transition, context: EventContext) -> Event:
     )
 
 
+def event_to_record(event: Event) -> dict[str, Any]:
+    """A JSON-ready form of the whole event, for the outbox."""
+    return {**event.attributes(), "time": format_timestamp(event.time), "data": event.data,
+            "servicePrincipalId": event.key.service_principal_id, "jobId": event.key.job_id,
+            "severity": event.severity.value}
+
+
+def event_from_record(record: dict[str, Any]) -> Event:
+    return Event(
+        id=record["id"], type=record["type"], source=record["source"], subject=record["subject"],
+        time=datetime.fromisoformat(record["time"]), data=record["data"],
+        key=JobKey(record["servicePrincipalId"], record["jobId"]), severity=Severity(record["severity"]),
+    )
+
+
 def fit_data(data: dict[str, Any]) -> dict[str, Any]:
     """Within MAX_DATA_BYTES: the status's long strings are capped first, then its long lists dropped."""
     budget = MAX_DATA_BYTES - json_bytes({**data, "status": None})

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from shared.events import Event
-from shared.model import Job, JobKey, Observation
-from shared.snapshot_plan import SnapshotPlan
+from shared.model import Observation
+from shared.outbox import Settlement
+from shared.snapshot_plan import CommitPlan, StoredState
 
 
 class JobSource(Protocol):
@@ -15,17 +16,24 @@ class JobSource(Protocol):
 
 
 class SnapshotStore(Protocol):
-    async def load(self) -> dict[JobKey, Job]: ...
+    async def load(self) -> StoredState: ...
 
-    async def apply(self, plan: SnapshotPlan) -> int: ...
+    async def commit(self, plan: CommitPlan) -> int: ...
+
+    async def settle(self, settlement: Settlement) -> int: ...
+
+
+@dataclass(frozen=True)
+class EventBatch:
+    """Events owed to one sink; at baseline (empty snapshot) people get a summary rather than one card a job."""
+
+    events: tuple[Event, ...]
+    baseline: bool = False
 
 
 @dataclass(frozen=True)
 class SinkOutcome:
-    """How many events a sink accepted, which ids it did not (to retry), and why not.
-
-    Events a sink does not take at all (a Teams route whose rules exclude them) are neither.
-    """
+    """How many events a sink accepted, and the ones it did not (retried later), with why."""
 
     sink: str
     accepted: int
@@ -33,15 +41,10 @@ class SinkOutcome:
     error: str | None = None
 
 
-@dataclass(frozen=True)
-class EventBatch:
-    """One tick's events; at baseline (empty snapshot) people get a summary rather than one card a job."""
-
-    events: tuple[Event, ...]
-    baseline: bool = False
-
-
 class EventSink(Protocol):
-    name: str
+    id: str  # stable: it keys the sink's entries in the outbox
+    name: str  # for people
+
+    def accepts(self, event: Event) -> bool: ...
 
     async def send(self, batch: EventBatch) -> SinkOutcome: ...

@@ -6,7 +6,6 @@ so it goes wherever that critical alert went: every route that received the prob
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from fnmatch import fnmatchcase
 
 from shared.events import Event
@@ -32,7 +31,3 @@ def matches(match: RouteMatch, event: Event) -> bool:
     if match.service_principal_ids and data["servicePrincipalId"].lower() not in match.service_principal_ids:
         return False
     return not match.template_ids or data.get("templateId") in match.template_ids
-
-
-def events_for(route: TeamsRoute, events: Sequence[Event]) -> tuple[Event, ...]:
-    return tuple(event for event in events if takes(route, event))

@@ -12,6 +12,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -32,6 +33,7 @@ DEFAULTS: dict[str, str] = {
     "SNAPSHOT_TABLE": "syncsnapshot",
     "TRANSITIONS_QUEUE": "sync-transitions",
     "TRANSITIONS_MESSAGE_TTL": str(DEFAULT_MESSAGE_TTL),
+    "OUTBOX_DEAD_LETTER_AFTER": str(7 * 24 * 3600),
     "POLL_SCHEDULE": "",
     "TEAMS_WEBHOOK_URL": "",
     "TEAMS_ROUTES": "",
@@ -54,6 +56,7 @@ class Settings:
     snapshot_table: str
     transitions_queue: str
     message_ttl: int
+    dead_letter_after: timedelta
     poll_schedule: str | None
     teams: TeamsSettings = TeamsSettings()
 
@@ -69,6 +72,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         snapshot_table=_named(environ, "SNAPSHOT_TABLE", _TABLE, "3-63 letters and digits, starting with a letter"),
         transitions_queue=_named(environ, "TRANSITIONS_QUEUE", _QUEUE, "3-63 lowercase letters, digits and single hyphens"),
         message_ttl=_ttl(environ),
+        dead_letter_after=timedelta(seconds=_positive_int(environ, "OUTBOX_DEAD_LETTER_AFTER", "seconds")),
         poll_schedule=_schedule(environ),
         teams=teams_settings_from(environ),
     )
@@ -146,6 +150,13 @@ def _ttl(environ: Mapping[str, str]) -> int:
     if value == -1 or value >= 1:
         return value
     raise SettingsError(f"TRANSITIONS_MESSAGE_TTL must be seconds >= 1, or -1 for never expires, got {raw!r}")
+
+
+def _positive_int(environ: Mapping[str, str], name: str, unit: str) -> int:
+    raw = _value(environ, name)
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(f"{name} must be a whole number of {unit} >= 1, got {raw!r}")
+    return int(raw)
 
 
 def _schedule(environ: Mapping[str, str]) -> str | None:

@@ -1,7 +1,8 @@
-"""One tick: read Graph -> diff against the snapshot -> deliver events -> record what was delivered.
+"""One tick: read Graph -> diff against the snapshot -> commit snapshot and outbox -> deliver -> settle.
 
-The snapshot is written last, and only for jobs whose events every sink accepted, so a crash or a
-failed sink at any point means the next tick detects and delivers the same events again.
+The snapshot advances together with the events it produced (the outbox), in one transaction per
+service principal. Delivery then works from the outbox, per sink, so a crash or a failing sink at any
+point leaves every owed event to be delivered by a later tick, under the same id.
 """
 
 from __future__ import annotations
@@ -9,17 +10,21 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from shared.cloud import Cloud
 from shared.diff import diff
 from shared.errors import EXIT_INCOMPLETE, EXIT_OK, SyncwatchError
 from shared.events import Event, EventContext, build_event
 from shared.model import ReadFailure, Transition
+from shared.outbox import UNKNOWN_SINK, OutboxEntry, Settlement, new_entries, settle
 from shared.ports import EventBatch, EventSink, JobSource, SinkOutcome, SnapshotStore
-from shared.snapshot_plan import plan_snapshot
+from shared.snapshot_plan import plan_commit
+
+DEFAULT_DEAD_LETTER_AGE = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -32,36 +37,41 @@ class TickReport:
     jobs: int
     transitions: tuple[Transition, ...]
     events: tuple[Event, ...]
-    outcomes: tuple[SinkOutcome, ...]
     read_failures: tuple[ReadFailure, ...]
+    outcomes: tuple[SinkOutcome, ...]
+    settlement: Settlement
+    waiting: tuple[OutboxEntry, ...]  # owed, backing off until a later tick
+    dead_lettered: int  # in the outbox, including earlier ticks'
     entities_read: int
     entities_written: int
 
     @property
-    def undelivered(self) -> tuple[Event, ...]:
-        return undelivered(self.events, self.outcomes)
+    def undelivered(self) -> tuple[OutboxEntry, ...]:
+        """Deliveries still owed after this tick (dead letters aside)."""
+        return tuple(e for e in self.settlement.retried if not e.dead_lettered) + self.waiting
 
     @property
     def exit_code(self) -> int:
-        """0 only when every job was read and every event reached every sink."""
+        """0 only when every job was read and nothing is owed to any sink."""
         return EXIT_INCOMPLETE if self.read_failures or self.undelivered else EXIT_OK
 
     def problems(self) -> list[str]:
-        """One line per thing that was not read or not delivered; each is retried next tick."""
+        """One line per thing that was not read or not delivered; each is retried by a later tick."""
         lines = [f"not read: {failure.message}" for failure in self.read_failures]
-        for outcome in self.outcomes:
-            if outcome.failed:
-                lines.append(f"not delivered to {outcome.sink}: {len(outcome.failed)} event(s): {outcome.error}")
+        lines += [f"not delivered to {o.sink}: {len(o.failed)} event(s): {o.error}" for o in self.outcomes if o.failed]
+        if self.waiting:
+            lines.append(f"{len(self.waiting)} earlier deliveries wait for their next attempt")
         return lines
 
     def summary(self) -> str:
-        delivered = ", ".join(f"{o.sink}={o.accepted}" for o in self.outcomes) or "no sinks"
+        delivered = Counter(entry.sink for entry in self.settlement.delivered)
+        sinks = ", ".join(f"{o.sink}={delivered[o.sink]}" for o in self.outcomes) or "none due"
         return (
             f"tick {self.tick_id}{' (baseline)' if self.baseline else ''}: "
-            f"{self.service_principals} service principals, {self.jobs} jobs, "
-            f"{len(self.transitions)} transitions, delivered {delivered}, "
-            f"{len(self.read_failures)} not read, {len(self.undelivered)} undelivered, "
-            f"entities read {self.entities_read} written {self.entities_written}, {self.seconds:.2f}s"
+            f"{self.service_principals} service principals, {self.jobs} jobs, {len(self.transitions)} transitions; "
+            f"delivered {sinks}; {len(self.read_failures)} not read, {len(self.undelivered)} owed, "
+            f"{self.dead_lettered} dead-lettered; entities read {self.entities_read} written {self.entities_written}; "
+            f"{self.seconds:.2f}s"
         )
 
 
@@ -73,49 +83,77 @@ async def run_tick(
     tenant_id: str,
     cloud: Cloud,
     now: datetime,
+    dead_letter_age: timedelta = DEFAULT_DEAD_LETTER_AGE,
 ) -> TickReport:
     """Storage failures raise StorageError; Graph failures are per service principal and reported."""
     started = time.monotonic()
-    previous = await store.load()
+    stored = await store.load()
     observation = await source.read()
-    transitions = diff(previous, observation)
-    context = EventContext(tenant_id, cloud, now)
-    events = tuple(build_event(transition, context) for transition in transitions)
-    outcomes = await _deliver(EventBatch(events, baseline=not previous), sinks)
-    failed_keys = frozenset(event.key for event in undelivered(events, outcomes))
-    plan = plan_snapshot(previous, observation, transitions, failed_keys)
-    written = await store.apply(plan)
+    transitions = diff(stored.jobs, observation)
+    events = tuple(build_event(t, EventContext(tenant_id, cloud, now)) for t in transitions)
+    owed = new_entries(events, {sink.id: sink.accepts for sink in sinks}, baseline=not stored.jobs, now=now)
+    written = await store.commit(plan_commit(stored.jobs, observation, transitions, owed))
+
+    outbox = stored.outbox + owed
+    due = tuple(entry for entry in outbox if entry.is_due(now))
+    rounds = await asyncio.gather(*(_deliver(sink, due, store, now, dead_letter_age) for sink in _sinks_owed(due, sinks)))
+    outcomes = tuple(outcome for outcome, _, _ in rounds)
+    settlement = Settlement.combined(s for _, s, _ in rounds)
+    written += sum(count for _, _, count in rounds)
     return TickReport(
         tick_id=uuid.uuid4().hex[:12],
         started_at=now,
         seconds=time.monotonic() - started,
-        baseline=not previous,
+        baseline=not stored.jobs,
         service_principals=len(observation.listed_sps),
         jobs=len(observation.jobs),
         transitions=transitions,
         events=events,
-        outcomes=outcomes,
         read_failures=observation.failures,
-        entities_read=len(previous),
+        outcomes=outcomes,
+        settlement=settlement,
+        waiting=tuple(e for e in outbox if not e.dead_lettered and not e.is_due(now)),
+        dead_lettered=sum(e.dead_lettered for e in outbox) + len(settlement.dead_lettered),
+        entities_read=len(stored.jobs) + len(stored.outbox),
         entities_written=written,
     )
 
 
-async def _deliver(batch: EventBatch, sinks: Sequence[EventSink]) -> tuple[SinkOutcome, ...]:
-    """Every sink gets every event, independently: one sink being down never holds up another."""
-    if not batch.events:
-        return tuple(SinkOutcome(sink.name, 0) for sink in sinks)
-    return tuple(await asyncio.gather(*(_send(sink, batch) for sink in sinks)))
+async def _deliver(
+    sink: EventSink, due: Sequence[OutboxEntry], store: SnapshotStore, now: datetime, max_age: timedelta
+) -> tuple[SinkOutcome, Settlement, int]:
+    """One sink's round, settled as soon as that sink answers: sinks never wait for, or re-send because
+    of, one another."""
+    entries = [entry for entry in due if entry.sink == sink.id]
+    outcome = await _send(sink, EventBatch(tuple(e.event for e in entries), baseline=all(e.baseline for e in entries)))
+    errors = {event_id: outcome.error or "not accepted" for event_id in outcome.failed}
+    settlement = settle(entries, {sink.id: errors}, now=now, max_age=max_age)
+    return outcome, settlement, await store.settle(settlement)
+
+
+def _sinks_owed(due: Sequence[OutboxEntry], sinks: Sequence[EventSink]) -> list[EventSink]:
+    """The configured sinks that are owed something, plus stand-ins for sinks no longer configured."""
+    configured = {sink.id: sink for sink in sinks}
+    owed = dict.fromkeys(entry.sink for entry in due)
+    return [configured.get(sink_id) or _RemovedSink(sink_id) for sink_id in owed]
+
+
+class _RemovedSink:
+    """A sink that was configured when its events were committed, and is not any more: its entries are
+    dead-lettered (kept and counted), never silently dropped."""
+
+    def __init__(self, sink_id: str) -> None:
+        self.id = self.name = sink_id
+
+    def accepts(self, event: Event) -> bool:
+        return False
+
+    async def send(self, batch: EventBatch) -> SinkOutcome:
+        return SinkOutcome(self.id, 0, frozenset(e.id for e in batch.events), UNKNOWN_SINK)
 
 
 async def _send(sink: EventSink, batch: EventBatch) -> SinkOutcome:
     try:
         return await sink.send(batch)
     except SyncwatchError as error:
-        return SinkOutcome(sink.name, 0, frozenset(e.id for e in batch.events), str(error))
-
-
-def undelivered(events: Sequence[Event], outcomes: Sequence[SinkOutcome]) -> tuple[Event, ...]:
-    """Events some sink failed to take."""
-    failed = frozenset().union(*(outcome.failed for outcome in outcomes))
-    return tuple(e for e in events if e.id in failed)
+        return SinkOutcome(sink.id, 0, frozenset(e.id for e in batch.events), str(error))

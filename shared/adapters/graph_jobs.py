@@ -104,8 +104,10 @@ def _parse_jobs(raw_jobs: object, sp: ServicePrincipal) -> _SpRead:
             jobs.append(parse_job(raw, sp))
         except MalformedJobError as error:
             failures.append(ReadFailure(sp.id, f"{_name(sp)}: skipped malformed job: {error}"))
-    # A skipped job must not look removed, so an SP with one is not read completely.
-    return _SpRead(tuple(jobs), tuple(failures), not failures)
+    if failures:
+        # The SP stays untouched this tick: no transitions for its other jobs, and nothing looks removed.
+        return _SpRead((), tuple(failures), False)
+    return _SpRead(tuple(jobs), (), True)
 
 
 def _service_principals(raw: object) -> list[ServicePrincipal]:

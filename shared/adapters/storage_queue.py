@@ -27,6 +27,8 @@ def serialize(event: Event) -> str:
 
 
 class StorageQueueSink:
+    id = "queue"
+
     def __init__(self, account: StorageAccount, queue_name: str, *, ttl_seconds: int, credential: Any = None) -> None:
         self.name = f"queue {queue_name}"
         self._account = account
@@ -38,6 +40,10 @@ class StorageQueueSink:
             initial_backoff=1, increment_base=2, random_jitter_range=1,
         )
 
+    def accepts(self, event: Event) -> bool:
+        """Programs get every fact."""
+        return True
+
     async def send(self, batch: EventBatch) -> SinkOutcome:
         """Stops at the first failure: when storage is down, the rest would fail the same way, slowly."""
         events = batch.events
@@ -46,8 +52,8 @@ class StorageQueueSink:
                 await self._send(serialize(event))
             except AzureError as error:
                 failed = frozenset(e.id for e in events[sent:])
-                return SinkOutcome(self.name, sent, failed, str(self._error(error)))
-        return SinkOutcome(self.name, len(events))
+                return SinkOutcome(self.id, sent, failed, str(self._error(error)))
+        return SinkOutcome(self.id, len(events))
 
     async def _send(self, message: str) -> None:
         """Creates the queue on first use rather than asking for it on every tick."""

@@ -1,77 +1,181 @@
-"""The job snapshot in Azure Table Storage: one entity per job, one partition per service principal.
+"""The snapshot and the outbox in Azure Table Storage: one partition per service principal.
 
-Entities carry a format version for later migrations; the status JSON is split across properties
-so that no string property exceeds Table's 64 KiB limit.
+A job's row and the outbox rows of its events are written in one entity-group transaction, guarded by
+the ETags read at load: if another tick changed the partition meanwhile, the commit fails whole.
+Large JSON is split across properties so that no string property exceeds Table's 64 KiB limit.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+from azure.core import MatchConditions
 from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
+from azure.data.tables import TableTransactionError, UpdateMode
 from azure.data.tables.aio import TableClient
 
 from shared.adapters.storage_common import open_client, storage_error
 from shared.errors import StorageError
+from shared.events import event_from_record, event_to_record
 from shared.fit import fit
 from shared.graph_json import parse_schedule, parse_status, to_graph_json
 from shared.model import Job, JobKey, ServicePrincipal
-from shared.snapshot_plan import SnapshotPlan
+from shared.outbox import OutboxEntry, Settlement
+from shared.snapshot_plan import CommitPlan, StoredState
 from shared.storage_account import StorageAccount
 
 FORMAT_VERSION = 1
-JOB_ROW_PREFIX = "job|"
+JOB_ROW = "job|"
+OUTBOX_ROW = "out|"
 CHUNK_CHARS = 30_000  # JSON is ASCII-escaped, so 30,000 chars are 60,000 bytes of UTF-16
 MAX_STATUS_CHARS = 14 * CHUNK_CHARS  # keeps the whole entity well under 1 MiB
 MAX_TRANSACTION = 100
-_FORBIDDEN = {c: f"%{ord(c):02X}" for c in "%/\\#?"}
+_FORBIDDEN = {c: f"%{ord(c):02X}" for c in "%/\\#?|"}
+Operation = tuple[Any, ...]
 
 
 class TableSnapshotStore:
     def __init__(self, account: StorageAccount, table_name: str, tenant_id: str, *, credential: Any = None) -> None:
         self._account = account
         self._table_name = table_name
-        self._tenant = tenant_id
+        self._tenant = _escape(tenant_id)
+        self._etags: dict[tuple[str, str], str] = {}
         self._table: TableClient = open_client(
             TableClient, account, account.table_endpoint, credential, table_name=table_name
         )
 
-    async def load(self) -> dict[JobKey, Job]:
-        """The tenant's whole snapshot in one paged query; a missing table is created, and empty."""
-        query = (
-            f"PartitionKey ge '{_escape(self._tenant)}|' and PartitionKey lt '{_escape(self._tenant)}}}' "
-            f"and RowKey ge '{JOB_ROW_PREFIX}' and RowKey lt 'job}}'"
-        )
+    @property
+    def table(self) -> TableClient:
+        return self._table
+
+    @property
+    def tenant_partition(self) -> str:
+        """The prefix of every partition of this tenant (the lease lives beside them)."""
+        return self._tenant
+
+    async def load(self) -> StoredState:
+        """The tenant's snapshot and pending outbox in one paged query; a missing table is created, empty."""
+        query = f"PartitionKey ge '{self._tenant}|' and PartitionKey lt '{self._tenant}}}'"
         try:
             entities = [entity async for entity in self._table.query_entities(query)]
         except ResourceNotFoundError:
             await self._create_table()
-            return {}
+            return StoredState({}, ())
         except AzureError as error:
             raise self._error(error) from error
-        jobs = (self._job_from(entity) for entity in entities)
-        return {job.key: job for job in jobs}
+        self._etags = {(e["PartitionKey"], e["RowKey"]): e.metadata["etag"] for e in entities}
+        jobs = [self._job_from(e) for e in entities if e["RowKey"].startswith(JOB_ROW)]
+        outbox = tuple(self._entry_from(e) for e in entities if e["RowKey"].startswith(OUTBOX_ROW))
+        return StoredState({job.key: job for job in jobs}, outbox)
 
-    async def apply(self, plan: SnapshotPlan) -> int:
-        """Upserts and deletes, in transactions of at most 100 per partition; returns entities written."""
-        operations: dict[str, list[tuple[str, Any]]] = defaultdict(list)
+    async def commit(self, plan: CommitPlan) -> int:
+        """Each job's row with its events' outbox rows, atomically; returns entities written."""
+        groups: dict[tuple[str, str], list[Operation]] = defaultdict(list)
         for job in plan.upserts:
-            entity = self._entity_for(job)
-            operations[entity["PartitionKey"]].append(("upsert", entity))
+            groups[(self._partition(job.key), job.id)].append(self._write(self._job_entity(job)))
         for key in plan.deletes:
-            operations[self._partition(key.service_principal_id)].append(("delete", self._keys(key)))
-        try:
-            for batch in _chunks(operations.values()):
-                await self._table.submit_transaction(batch)
-        except AzureError as error:
-            raise self._error(error) from error
+            groups[(self._partition(key), key.job_id)].append(self._delete(self._partition(key), JOB_ROW + _escape(key.job_id)))
+        for entry in plan.outbox:
+            groups[(self._partition(entry.event.key), entry.event.key.job_id)].append(("create", self._entry_entity(entry)))
+        await self._submit(groups)
         return len(plan)
+
+    async def settle(self, settlement: Settlement) -> int:
+        """Delivered entries are deleted; failed ones rewritten with their attempts and next attempt."""
+        groups: dict[tuple[str, str], list[Operation]] = defaultdict(list)
+        for entry in settlement.delivered:
+            pk, rk = self._entry_keys(entry)
+            groups[(pk, "")].append(self._delete(pk, rk))
+        for entry in settlement.retried:
+            groups[(self._entry_keys(entry)[0], "")].append(self._write(self._entry_entity(entry)))
+        await self._submit(groups)
+        return len(settlement.delivered) + len(settlement.retried)
 
     async def aclose(self) -> None:
         await self._table.close()
+
+    async def _submit(self, groups: dict[tuple[str, str], list[Operation]]) -> None:
+        try:
+            for batch in _transactions(groups):
+                self._remember_etags(batch, await self._table.submit_transaction(batch))
+        except TableTransactionError as error:
+            if error.status_code in (409, 412):
+                raise StorageError(
+                    f"table {self._table_name}: the snapshot changed under this tick (another tick ran at the same "
+                    "time); nothing was written in that partition, and the next tick starts from what is stored"
+                ) from error
+            raise self._error(error) from error
+        except AzureError as error:
+            raise self._error(error) from error
+
+    def _remember_etags(self, batch: Sequence[Operation], results: Sequence[Any]) -> None:
+        """Rows written this tick can be rewritten by it later (a failed delivery after the commit)."""
+        for (kind, entity, *_), result in zip(batch, results):
+            key = (entity["PartitionKey"], entity["RowKey"])
+            if kind == "delete":
+                self._etags.pop(key, None)
+            else:
+                self._etags[key] = result["etag"]
+
+    def _write(self, entity: dict[str, Any]) -> Operation:
+        """Replace when the row was read at load (guarded by its ETag), else create (fails if it appeared)."""
+        etag = self._etags.get((entity["PartitionKey"], entity["RowKey"]))
+        if etag is None:
+            return ("create", entity)
+        return ("update", entity, {"mode": UpdateMode.REPLACE, "etag": etag, "match_condition": MatchConditions.IfNotModified})
+
+    def _delete(self, partition: str, row: str) -> Operation:
+        keys = {"PartitionKey": partition, "RowKey": row}
+        etag = self._etags.get((partition, row))
+        return ("delete", keys, {"etag": etag, "match_condition": MatchConditions.IfNotModified}) if etag else ("delete", keys)
+
+    def _job_entity(self, job: Job) -> dict[str, Any]:
+        sp = job.service_principal
+        return {
+            "PartitionKey": self._partition(job.key), "RowKey": JOB_ROW + _escape(job.id),
+            "FormatVersion": FORMAT_VERSION, "ServicePrincipalId": sp.id, "AppId": sp.app_id, "DisplayName": sp.display_name,
+            "JobId": job.id, "TemplateId": job.template_id, "Code": job.code,
+            "Schedule": json.dumps(to_graph_json(job.schedule)),
+            **_chunked("Status", json.dumps(fit(to_graph_json(job.status), MAX_STATUS_CHARS))),
+        }
+
+    def _entry_entity(self, entry: OutboxEntry) -> dict[str, Any]:
+        pk, rk = self._entry_keys(entry)
+        return {
+            "PartitionKey": pk, "RowKey": rk, "FormatVersion": FORMAT_VERSION, "Sink": entry.sink,
+            "EventId": entry.event.id, "EventType": entry.event.type, "CreatedAt": entry.created_at,
+            "Baseline": entry.baseline, "Attempts": entry.attempts, "NextAttemptAt": entry.next_attempt_at,
+            "LastError": (entry.last_error or "")[:1000], "DeadLettered": entry.dead_lettered,
+            **_chunked("Event", json.dumps(event_to_record(entry.event))),
+        }
+
+    def _job_from(self, entity: dict[str, Any]) -> Job:
+        with self._readable(entity):
+            sp = ServicePrincipal(entity["ServicePrincipalId"], entity.get("AppId"), entity.get("DisplayName"))
+            schedule = parse_schedule(json.loads(entity["Schedule"]))
+            status = parse_status(json.loads(_unchunked("Status", entity)))
+            return Job(sp, entity["JobId"], entity.get("TemplateId"), schedule, status)
+
+    def _entry_from(self, entity: dict[str, Any]) -> OutboxEntry:
+        with self._readable(entity):
+            return OutboxEntry(
+                event=event_from_record(json.loads(_unchunked("Event", entity))), sink=entity["Sink"],
+                created_at=entity["CreatedAt"], baseline=bool(entity.get("Baseline")),
+                attempts=int(entity.get("Attempts") or 0), next_attempt_at=entity.get("NextAttemptAt"),
+                last_error=entity.get("LastError") or None, dead_lettered=bool(entity.get("DeadLettered")),
+            )
+
+    def _readable(self, entity: dict[str, Any]) -> _ReadGuard:
+        return _ReadGuard(self._table_name, entity)
+
+    def _entry_keys(self, entry: OutboxEntry) -> tuple[str, str]:
+        return self._partition(entry.event.key), f"{OUTBOX_ROW}{_escape(entry.sink)}|{entry.event.id}"
+
+    def _partition(self, key: JobKey) -> str:
+        return f"{self._tenant}|{_escape(key.service_principal_id)}"
 
     async def _create_table(self) -> None:
         try:
@@ -81,58 +185,61 @@ class TableSnapshotStore:
         except AzureError as error:
             raise self._error(error) from error
 
-    def _entity_for(self, job: Job) -> dict[str, Any]:
-        status = json.dumps(fit(to_graph_json(job.status), MAX_STATUS_CHARS))
-        chunks = {f"Status{i or ''}": status[start : start + CHUNK_CHARS] for i, start in enumerate(range(0, len(status), CHUNK_CHARS))}
-        sp = job.service_principal
-        return {
-            **self._keys(job.key),
-            "FormatVersion": FORMAT_VERSION,
-            "ServicePrincipalId": sp.id,
-            "AppId": sp.app_id,
-            "DisplayName": sp.display_name,
-            "JobId": job.id,
-            "TemplateId": job.template_id,
-            "Code": job.code,
-            "Schedule": json.dumps(to_graph_json(job.schedule)),
-            "StatusChunks": len(chunks),
-            **chunks,
-        }
-
-    def _job_from(self, entity: dict[str, Any]) -> Job:
-        version = entity.get("FormatVersion")
-        if version != FORMAT_VERSION:
-            raise StorageError(
-                f"table {self._table_name}: entity {entity.get('RowKey')} has format version {version}; "
-                f"this syncwatch reads version {FORMAT_VERSION}: upgrade syncwatch"
-            )
-        try:
-            status_json = "".join(entity[f"Status{i or ''}"] for i in range(entity["StatusChunks"]))
-            sp = ServicePrincipal(entity["ServicePrincipalId"], entity.get("AppId"), entity.get("DisplayName"))
-            schedule = parse_schedule(json.loads(entity["Schedule"]))
-            return Job(sp, entity["JobId"], entity.get("TemplateId"), schedule, parse_status(json.loads(status_json)))
-        except (KeyError, TypeError, ValueError) as error:
-            raise StorageError(
-                f"table {self._table_name}: entity {entity.get('PartitionKey')}/{entity.get('RowKey')} is unreadable "
-                f"({type(error).__name__}: {error}); delete it and the next tick re-baselines that job"
-            ) from error
-
-    def _keys(self, key: JobKey) -> dict[str, str]:
-        return {"PartitionKey": self._partition(key.service_principal_id), "RowKey": JOB_ROW_PREFIX + _escape(key.job_id)}
-
-    def _partition(self, service_principal_id: str) -> str:
-        return f"{_escape(self._tenant)}|{_escape(service_principal_id)}"
-
     def _error(self, error: AzureError) -> StorageError:
         return storage_error(error, self._account, f"table {self._table_name}")
 
 
+class _ReadGuard:
+    """Turns an unreadable or newer-format entity into one StorageError naming it."""
+
+    def __init__(self, table: str, entity: dict[str, Any]) -> None:
+        self._table, self._entity = table, entity
+
+    def __enter__(self) -> None:
+        version = self._entity.get("FormatVersion")
+        if version != FORMAT_VERSION:
+            raise StorageError(
+                f"table {self._table}: entity {self._entity.get('RowKey')} has format version {version}; "
+                f"this syncwatch reads version {FORMAT_VERSION}: upgrade syncwatch"
+            )
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _: object) -> None:
+        if isinstance(error, (KeyError, TypeError, ValueError)):
+            raise StorageError(
+                f"table {self._table}: entity {self._entity.get('PartitionKey')}/{self._entity.get('RowKey')} is "
+                f"unreadable ({type(error).__name__}: {error}); delete it and the next tick rebuilds it"
+            ) from error
+
+
+def _chunked(name: str, text: str) -> dict[str, Any]:
+    chunks = {f"{name}{i or ''}": text[start : start + CHUNK_CHARS] for i, start in enumerate(range(0, len(text), CHUNK_CHARS))}
+    return {**chunks, f"{name}Chunks": len(chunks)}
+
+
+def _unchunked(name: str, entity: dict[str, Any]) -> str:
+    return "".join(entity[f"{name}{i or ''}"] for i in range(entity[f"{name}Chunks"]))
+
+
 def _escape(value: str) -> str:
-    """Table keys may not hold / \\ # ? or control characters; percent-encode them (and % itself)."""
+    """Table keys may not hold / \\ # ? or control characters; percent-encode them (and % and our | separator)."""
     return "".join(_FORBIDDEN.get(c, f"%{ord(c):02X}" if ord(c) < 32 or 127 <= ord(c) < 160 else c) for c in value)
 
 
-def _chunks(per_partition: Iterable[list[tuple[str, Any]]]) -> Iterable[list[tuple[str, Any]]]:
-    for operations in per_partition:
-        for start in range(0, len(operations), MAX_TRANSACTION):
-            yield operations[start : start + MAX_TRANSACTION]
+def _transactions(groups: dict[tuple[str, str], list[Operation]]) -> Iterable[list[Operation]]:
+    """At most 100 operations, one partition each; a job's operations are never split across two."""
+    by_partition: dict[str, list[list[Operation]]] = defaultdict(list)
+    for (partition, _), operations in groups.items():
+        by_partition[partition].append(operations)
+    for job_groups in by_partition.values():
+        yield from _packed(job_groups)
+
+
+def _packed(job_groups: Sequence[list[Operation]]) -> Iterable[list[Operation]]:
+    batch: list[Operation] = []
+    for operations in job_groups:
+        if batch and len(batch) + len(operations) > MAX_TRANSACTION:
+            yield batch
+            batch = []
+        batch.extend(operations)  # one job's row plus its few events always fits in 100
+    if batch:
+        yield batch

@@ -17,7 +17,8 @@ from shared.adapters.log_redaction import redact_urls
 from shared.cards import plan_posts
 from shared.errors import SinkError
 from shared.ports import EventBatch, SinkOutcome
-from shared.routing import events_for
+from shared.events import Event
+from shared.routing import takes
 from shared.teams_settings import TeamsRoute
 
 POSTS_PER_SECOND = 4
@@ -60,16 +61,20 @@ class TeamsWebhookSink:
         max_seconds: float = 30.0,
         first_wait: float = 1.0,
     ) -> None:
-        self.name = f"teams {route.name}"
+        self.id = f"teams:{route.name}"
+        self.name = f"Teams route '{route.name}'"
         self._route = route
         self._client = client
         self._digest_threshold = digest_threshold
         self._pacer = pacer
         self._retry = {"attempts": attempts, "timeout": max_seconds, "wait_initial": first_wait}
 
+    def accepts(self, event: Event) -> bool:
+        return takes(self._route, event)
+
     async def send(self, batch: EventBatch) -> SinkOutcome:
-        """Events this route does not take, or that need no card, count as accepted."""
-        events = events_for(self._route, batch.events)
+        """Events that need no card (a healthy baseline) count as accepted."""
+        events = batch.events
         posts = plan_posts(events, baseline=batch.baseline, digest_threshold=self._digest_threshold)
         accepted = len(events) - sum(len(post.event_ids) for post in posts)
         for index, post in enumerate(posts):
@@ -78,9 +83,9 @@ class TeamsWebhookSink:
             except SinkError as error:
                 # A webhook that is down stays down for the rest of this tick; don't queue behind it.
                 failed = frozenset().union(*(p.event_ids for p in posts[index:]))
-                return SinkOutcome(self.name, accepted, failed, str(error))
+                return SinkOutcome(self.id, accepted, failed, str(error))
             accepted += len(post.event_ids)
-        return SinkOutcome(self.name, accepted)
+        return SinkOutcome(self.id, accepted)
 
     async def _post(self, message: dict[str, object]) -> None:
         try:
@@ -96,7 +101,7 @@ class TeamsWebhookSink:
             raise SinkError(f"{self._where()}: {type(error).__name__}") from None
 
     def _where(self) -> str:
-        return f"Teams route '{self._route.name}' ({self._route.host})"
+        return f"{self.name} ({self._route.host})"
 
 
 def _check(response: httpx.Response) -> None:

@@ -29,8 +29,10 @@ class DemoTenant:
         self.workday = sim.add_service_principal(display_name="Workday to Microsoft Entra ID user provisioning")
         self.workday_job = sim.add_job(self.workday, template_id="workdayInbound")
         self.cloud_sync = sim.add_service_principal(display_name="contoso.com")
-        sim.add_job(self.cloud_sync, template_id="AD2AADProvisioning")
-        sim.add_job(self.cloud_sync, template_id="AD2AADPasswordHash")
+        self.cloud_sync_jobs = (
+            sim.add_job(self.cloud_sync, template_id="AD2AADProvisioning"),
+            sim.add_job(self.cloud_sync, template_id="AD2AADPasswordHash"),
+        )
         sim.add_service_principal(display_name="Microsoft Graph")  # most SPs have no provisioning at all
 
     def steps(self) -> tuple[Step, ...]:

@@ -10,7 +10,7 @@ from shared.adapters.table_store import CHUNK_CHARS, TableSnapshotStore
 from shared.errors import StorageError
 from shared.graph_json import parse_job
 from shared.model import ServicePrincipal
-from shared.snapshot_plan import SnapshotPlan
+from shared.snapshot_plan import CommitPlan
 from tests.builders import TENANT, job
 
 
@@ -21,9 +21,9 @@ def run(coro):
 async def roundtrip(settings, jobs, deletes=()):
     store = TableSnapshotStore(settings.storage, settings.snapshot_table, TENANT)
     try:
-        await store.load()  # creates the table
-        written = await store.apply(SnapshotPlan(tuple(jobs), tuple(deletes)))
-        return written, await store.load()
+        await store.load()  # creates the table, reads the ETags the commit is guarded by
+        written = await store.commit(CommitPlan(tuple(jobs), tuple(deletes)))
+        return written, (await store.load()).jobs
     finally:
         await store.aclose()
 
@@ -62,7 +62,7 @@ def test_other_tenants_entities_are_not_loaded(settings):
     run(roundtrip(settings, [job("sp-1", "a")]))
     other = TableSnapshotStore(settings.storage, settings.snapshot_table, str(uuid.uuid4()))
     try:
-        assert run(other.load()) == {}
+        assert run(other.load()).jobs == {}
     finally:
         run(other.aclose())
 

@@ -1,17 +1,12 @@
 """Whole ticks against real Azurite and the Graph simulator."""
 
-import asyncio
-from datetime import timedelta
 
-from shared.bootstrap import run_configured_tick
 from shared.model import TransitionKind
 from shared.simulator.scenarios import DemoTenant
 from tests.integration.queue_reader import queued_events
+from tests.integration.ticks import delivered_ids, tick
 from tests.schema import EVENT_VALIDATOR
 
-
-def tick(settings, sim):
-    return asyncio.run(run_configured_tick(settings, now=sim.clock, retry_delay=0))
 
 
 def seen(report):
@@ -33,7 +28,8 @@ def test_demo_scenario_produces_each_scripted_transition_and_queues_valid_cloude
 
 def test_quiet_tick_writes_no_entities(settings, sim):
     DemoTenant(sim)
-    assert tick(settings, sim).entities_written == 5
+    baseline = tick(settings, sim)
+    assert baseline.entities_written == 5 + 5 + 5  # job rows, outbox rows in the commit, outbox rows settled
     quiet = tick(settings, sim)
     assert (quiet.transitions, quiet.entities_written, quiet.entities_read) == ((), 0, 5)
 
@@ -42,7 +38,6 @@ def test_status_change_without_code_change_updates_the_snapshot_only(settings, s
     tenant = DemoTenant(sim)
     tick(settings, sim)
     sim.set_status(tenant.salesforce, tenant.salesforce_job, code="Active")  # a new run, same code
-    sim.advance(timedelta(minutes=40))
     report = tick(settings, sim)
     assert report.transitions == ()
     assert report.entities_written <= 1
@@ -82,15 +77,19 @@ def test_sp_answering_404_for_jobs_has_no_jobs(settings, sim):
     assert seen(report) == ["removed:ServiceNow"] and report.exit_code == 0
 
 
-def test_malformed_job_is_reported_and_skipped_without_crashing_or_removing(settings, sim):
+def test_malformed_job_is_reported_and_leaves_its_sp_untouched_without_crashing(settings, sim):
     tenant = DemoTenant(sim)
     tick(settings, sim)
-    sim.set_raw_job(tenant.servicenow, tenant.servicenow_job, {"id": tenant.servicenow_job, "status": "broken"})
+    provisioning, password_hash = tenant.cloud_sync_jobs
+    sim.set_raw_job(tenant.cloud_sync, provisioning, {"id": provisioning, "status": "broken"})
+    sim.set_status(tenant.cloud_sync, password_hash, code="Quarantine")
     sim.set_status(tenant.salesforce, tenant.salesforce_job, code="Paused")
     report = tick(settings, sim)
-    assert seen(report) == ["statusChanged:Salesforce"]
+    assert seen(report) == ["statusChanged:Salesforce"]  # contoso.com waits until its jobs read cleanly
     assert report.exit_code == 1
-    assert any("malformed" in line and tenant.servicenow_job in line for line in report.problems())
+    assert any("malformed" in line and provisioning in line for line in report.problems())
+    sim.set_status(tenant.cloud_sync, provisioning, code="Active")
+    assert seen(tick(settings, sim)) == ["statusChanged:contoso.com"]
 
 
 def test_listing_failure_reads_nothing_as_removed(settings, sim):
