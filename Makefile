@@ -2,14 +2,18 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+CHECKOV_VENV := .venv-checkov
 
-.PHONY: help setup browser demo test previews clean
+.PHONY: help setup browser demo test previews soak package checkov clean
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make demo   run the embedded demo (Azurite + Graph simulator), installing what it needs"
 	@echo "make test   run the whole test suite, installing what it needs"
 	@echo "make previews  write PNG previews of every Teams card kind to previews/cards/"
+	@echo "make soak   a long seeded soak with faults (SEED=1 TICKS=300); figures in docs/reliability.md"
+	@echo "make package  build dist/syncwatch.zip, the Function App's deployment package"
+	@echo "make checkov  scan infra/bicep with checkov (own venv, .venv-checkov)"
 
 setup: $(VENV)/.ready node_modules/.ready
 
@@ -33,11 +37,28 @@ demo: setup
 		$(BIN)/python -m tools.card_render.previews --messages previews/demo; \
 	else echo "PNG previews of these cards: run 'make browser' once, then 'make demo' again"; fi
 
-test: setup browser
+# checkov in its own venv: it pins pycep-parser 0.5, the tests use 0.7.
+$(CHECKOV_VENV)/.ready: infra/requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements-checkov.txt
+	touch $@
+
+test: setup browser $(CHECKOV_VENV)/.ready
 	$(BIN)/python -m pytest
+
+SEED ?= 1
+TICKS ?= 300
+soak: setup
+	$(BIN)/python -m tools.soak --seed $(SEED) --ticks $(TICKS)
+
+checkov: $(CHECKOV_VENV)/.ready
+	$(CHECKOV_VENV)/bin/checkov --config-file infra/.checkov.yaml
+
+package:
+	$(PYTHON) infra/package.py
 
 previews: setup browser
 	$(BIN)/python -m tools.card_render.previews previews/cards
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) node_modules .pytest_cache dist

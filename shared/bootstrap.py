@@ -42,8 +42,11 @@ async def run_configured_tick(settings: Settings, *, now: datetime | None = None
 
 
 @asynccontextmanager
-async def open_adapters(settings: Settings, *, retry_delay: float | None = None) -> AsyncIterator[Adapters]:
-    """The adapters the settings describe, closed on exit; the table and queue are created on first use."""
+async def open_adapters(
+    settings: Settings, *, retry_delay: float | None = None, graph_timeout: float | None = None
+) -> AsyncIterator[Adapters]:
+    """The adapters the settings describe, closed on exit; the table and queue are created on first use.
+    `retry_delay` and `graph_timeout` (seconds) shorten waits for tests and the soak."""
     from shared.adapters.graph_client import create_graph_client
     from shared.adapters.graph_jobs import GraphJobSource
     from shared.adapters.storage_queue import StorageQueueSink
@@ -53,8 +56,7 @@ async def open_adapters(settings: Settings, *, retry_delay: float | None = None)
     cloud = cloud_for(settings.graph_base_url)
     async with AsyncExitStack() as stack:
         credential = _credential(stack, settings, cloud)
-        retry = {} if retry_delay is None else {"retry_delay": retry_delay}
-        graph = create_graph_client(cloud, settings.graph_base_url, credential=credential, **retry)
+        graph = create_graph_client(cloud, settings.graph_base_url, credential=credential, **_graph_options(retry_delay, graph_timeout))
         stack.push_async_callback(graph.aclose)
         store = TableSnapshotStore(settings.storage, settings.snapshot_table, settings.tenant_id, credential=credential)
         stack.push_async_callback(store.aclose)
@@ -67,6 +69,15 @@ async def open_adapters(settings: Settings, *, retry_delay: float | None = None)
             lease=TableTickLease(store.table, store.tenant_partition, settings.storage),
             cloud=cloud,
         )
+
+
+def _graph_options(retry_delay: float | None, timeout: float | None) -> dict[str, Any]:
+    import httpx
+
+    options: dict[str, Any] = {} if retry_delay is None else {"retry_delay": retry_delay}
+    if timeout is not None:
+        options["timeout"] = httpx.Timeout(timeout)
+    return options
 
 
 async def _teams_sinks(stack: AsyncExitStack, teams: TeamsSettings) -> list[Any]:

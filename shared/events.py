@@ -1,7 +1,7 @@
 """Transitions become CloudEvents 1.0 for queue consumers. Pure. No I/O.
 
-An event id is a digest of what was observed, so the same transition detected again after a failed
-delivery carries the same id and consumers can drop the duplicate.
+An event id is a digest of what was observed before and after, so the same transition detected again
+(after a crash before the commit) carries the same id, and consumers can drop the duplicate.
 """
 
 from __future__ import annotations
@@ -83,7 +83,10 @@ def build_event(transition: Transition, context: EventContext) -> Event:
         "troubleshootingUrl": job.status.troubleshooting_url,
         "portalUrl": context.cloud.provisioning_page(sp.id, sp.app_id),
     }
-    identity = [context.tenant_id, sp.id, job.id, event_type, previous_code, current_code, status]
+    # The previous status tells apart two real transitions with the same codes and the same new status
+    # (Active -> NotRun twice): consumers drop repeated ids, so a repeat must really be the same transition.
+    previous_status = to_graph_json(transition.previous.status) if transition.previous else None
+    identity = [context.tenant_id, sp.id, job.id, event_type, previous_code, current_code, status, previous_status]
     return Event(
         id=_digest_id(identity),
         type=event_type,

@@ -7,6 +7,7 @@ folder, a restart keeps the data as real storage does.
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -48,7 +49,7 @@ class AzuriteService:
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
-            self.process.terminate()
+            self.process.send_signal(signal.SIGINT)  # Azurite saves its data folder on SIGINT, not on SIGTERM
             try:
                 self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:

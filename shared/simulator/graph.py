@@ -204,6 +204,12 @@ class GraphSimulator:
         with self._lock:
             self._faults.append(_Rule(path_contains, times, status=status, retry_after=retry_after, body=body))
 
+    def clear_faults(self) -> None:
+        """Forget scripted faults and delays not yet used."""
+        with self._lock:
+            self._faults.clear()
+            self._delays.clear()
+
     def delay(self, path_contains: str, *, seconds: float, times: int = 1) -> None:
         with self._lock:
             self._delays.append(_Rule(path_contains, times, seconds=seconds))
@@ -349,6 +355,9 @@ def _page_size(raw: str | None, server_max: int) -> int:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # The default backlog of 5 drops connections under a burst of concurrent requests; the client's SYN
+    # retry then costs a whole second, which looks like a slow service.
+    request_queue_size = 128
 
     def __init__(self, simulator: GraphSimulator) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)

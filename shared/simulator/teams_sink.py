@@ -122,6 +122,13 @@ class TeamsSink:
         with self._lock:
             self._by_name[name].delays.append(script)
 
+    def clear_scripts(self) -> None:
+        """Forget scripted answers and delays not yet used; keep what was received."""
+        with self._lock:
+            for hook in self._by_name.values():
+                hook.answers.clear()
+                hook.delays.clear()
+
     def reset(self) -> None:
         with self._lock:
             for hook in self._by_name.values():
@@ -203,6 +210,9 @@ def _shape_problem(message: Any) -> str | None:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # The default backlog of 5 drops connections under a burst of concurrent requests; the client's SYN
+    # retry then costs a whole second, which looks like a slow service.
+    request_queue_size = 128
 
     def __init__(self, sink: TeamsSink) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)

@@ -16,41 +16,7 @@ from shared.simulator.scenarios import DemoTenant
 from shared.tick import run_tick
 from tests.integration.queue_reader import queued_events
 from tests.integration.ticks import TICK_INTERVAL, delivered_ids, tick
-
-
-class Crash(BaseException):
-    """The process dies here: not an Exception, so no handler in the product catches it."""
-
-
-class CrashAfter:
-    """Wraps an adapter; the named coroutine method does its real work, then the process 'dies'."""
-
-    def __init__(self, inner, method):
-        self._inner, self._method = inner, method
-
-    def __getattr__(self, name):
-        attribute = getattr(self._inner, name)
-        if name != self._method:
-            return attribute
-
-        async def then_crash(*args, **kwargs):
-            await attribute(*args, **kwargs)
-            raise Crash(name)
-
-        return then_crash
-
-
-class CrashOnRequest(httpx.AsyncBaseTransport):
-    """An HTTP transport that lets `allowed` requests through, then dies before sending the next."""
-
-    def __init__(self, allowed):
-        self._inner, self._allowed = httpx.AsyncHTTPTransport(), allowed
-
-    async def handle_async_request(self, request):
-        if self._allowed == 0:
-            raise Crash("between two posts")
-        self._allowed -= 1
-        return await self._inner.handle_async_request(request)
+from tools.faults import Crash, CrashAfter, CrashOnRequest
 
 
 def crashing_tick(settings, sim, *, source=None, store=None, sinks=None):

@@ -86,3 +86,18 @@ def test_huge_status_is_trimmed_under_the_queue_limit_and_still_validates():
 
 def test_transition_kind_values_are_the_contract_names():
     assert {k.value for k in TransitionKind} == {"added", "removed", "statusChanged"}
+
+
+def test_the_same_codes_and_new_status_twice_are_two_events_with_two_ids():
+    """Bug found by the soak: Active -> NotRun, later again Active -> NotRun, with NotRun's status identical
+    both times, gave one id, so consumers deduplicating by id dropped the second real transition."""
+    from dataclasses import replace as changed
+
+    from shared.model import SyncStatus
+
+    not_run = job(code="NotRun")
+    first_active = changed(job(code="Active"), status=SyncStatus(code="Active", count_successive_complete_failures=0))
+    later_active = changed(job(code="Active"), status=SyncStatus(code="Active", count_successive_complete_failures=1))
+    first = build_event(only_transition(first_active, not_run), CONTEXT)
+    second = build_event(only_transition(later_active, not_run), CONTEXT)
+    assert first.id != second.id

@@ -1,0 +1,30 @@
+// Example parameters for main.bicep. Copy this file next to it (e.g. infra/bicep/contoso.bicepparam) and edit:
+//   az deployment group create -g <rg> -f infra/bicep/main.bicep -p infra/bicep/contoso.bicepparam
+// Every parameter not set here keeps the template's default, which is the code's default (README, "Settings").
+using 'main.bicep'
+
+// Where. The region must offer Flex Consumption: az functionapp list-flexconsumption-locations -o table
+param location = 'westeurope'
+param appName = 'syncwatch'
+param tags = {
+  app: 'syncwatch'
+}
+
+// What to watch. The tenant defaults to the subscription's own: the managed identity can sign in nowhere else.
+param graphBaseUrl = 'https://graph.microsoft.com/v1.0'
+param graphServicePrincipalIds = ''
+
+// Snapshot table, transitions queue and timer.
+param snapshotTableName = 'syncsnapshot'
+param transitionsQueueName = 'sync-transitions'
+param transitionsMessageTtl = 604800
+param outboxDeadLetterAfter = 604800
+param pollSchedule = '0 */5 * * * *'
+
+// Teams: off on the first deployment. Once the webhook URLs are in the Key Vault (docs/deploy.md, step 5), uncomment
+// what you use and deploy again. Each setting in teamsRouteUrlSettings reads the secret named like it in lower case,
+// "_" -> "-" (TEAMS_WEBHOOK_ONCALL -> teams-webhook-oncall); TEAMS_WEBHOOK_URL reads teams-webhook-url.
+// param teamsWebhookUrlInKeyVault = true
+// param teamsRoutes = '[{"name":"oncall","urlSetting":"TEAMS_WEBHOOK_ONCALL","minSeverity":"critical"}]'
+// param teamsRouteUrlSettings = ['TEAMS_WEBHOOK_ONCALL']
+// param teamsDigestThreshold = 5
