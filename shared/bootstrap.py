@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from shared.cloud import Cloud, cloud_for
+from shared.model import Observation
 from shared.settings import Settings
 from shared.teams_settings import TeamsSettings
 from shared.tick import TickReport, run_tick
@@ -41,6 +42,13 @@ async def run_configured_tick(settings: Settings, *, now: datetime | None = None
         )
 
 
+async def run_discovery(settings: Settings, *, now: datetime | None = None) -> Observation:
+    """A full discovery now, under the tenant's lease: every SP listed, the watchlist rebuilt."""
+    async with open_adapters(settings) as adapters, adapters.lease.held():
+        await adapters.store.load()  # creates the table on a first run
+        return await adapters.source.discover_all(now or datetime.now(timezone.utc))
+
+
 @asynccontextmanager
 async def open_adapters(
     settings: Settings, *, retry_delay: float | None = None, graph_timeout: float | None = None
@@ -48,22 +56,28 @@ async def open_adapters(
     """The adapters the settings describe, closed on exit; the table and queue are created on first use.
     `retry_delay` and `graph_timeout` (seconds) shorten waits for tests and the soak."""
     from shared.adapters.graph_client import create_graph_client
-    from shared.adapters.graph_jobs import GraphJobSource
+    from shared.adapters.graph_jobs import Discovery, GraphJobSource
     from shared.adapters.storage_queue import StorageQueueSink
     from shared.adapters.table_lease import TableTickLease
     from shared.adapters.table_store import TableSnapshotStore
+    from shared.adapters.table_watchlist import TableWatchlist
 
     cloud = cloud_for(settings.graph_base_url)
     async with AsyncExitStack() as stack:
         credential = _credential(stack, settings, cloud)
-        graph = create_graph_client(cloud, settings.graph_base_url, credential=credential, **_graph_options(retry_delay, graph_timeout))
+        graph = create_graph_client(
+            cloud, settings.graph_base_url, credential=credential, units_per_window=settings.graph_units_per_10s,
+            **_graph_options(retry_delay, graph_timeout),
+        )
         stack.push_async_callback(graph.aclose)
         store = TableSnapshotStore(settings.storage, settings.snapshot_table, settings.tenant_id, credential=credential)
         stack.push_async_callback(store.aclose)
         queue = StorageQueueSink(settings.storage, settings.transitions_queue, ttl_seconds=settings.message_ttl, credential=credential)
         stack.push_async_callback(queue.aclose)
+        watchlist = TableWatchlist(store.table, store.tenant_partition, settings.storage)
+        discovery = Discovery(watchlist, settings.discovery_interval, settings.discovery_pages_per_tick)
         yield Adapters(
-            source=GraphJobSource(graph, service_principal_ids=settings.service_principal_ids),
+            source=GraphJobSource(graph, discovery=discovery, service_principal_ids=settings.service_principal_ids),
             store=store,
             sinks=[queue, *await _teams_sinks(stack, settings.teams)],
             lease=TableTickLease(store.table, store.tenant_partition, settings.storage),

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import typer
 
 from shared import __version__
-from shared.errors import EXIT_OK, SyncwatchError
+from shared.errors import EXIT_INCOMPLETE, EXIT_OK, SyncwatchError
 from shared.model import Transition
 from shared.tick import TickReport
 
@@ -57,6 +57,19 @@ def poll(
 
 
 @app.command()
+def discover() -> None:
+    """List every service principal now and rebuild the watchlist of those with provisioning jobs.
+
+    Ticks poll only the watchlist; discovery also runs by itself, a slice per tick, every
+    DISCOVERY_INTERVAL. Run this after connecting a new app to see it at once.
+
+    Example:\n
+      python -m shared discover
+    """
+    raise typer.Exit(_guarded(_discover))
+
+
+@app.command()
 def demo() -> None:
     """Run the built-in demo: Azurite plus the Graph simulator, ticking through a scripted scenario."""
     from shared.demo import run_demo
@@ -89,6 +102,19 @@ def _tick() -> int:
     report = asyncio.run(run_configured_tick(settings))
     print_report(report)
     return report.exit_code
+
+
+def _discover() -> int:
+    from shared.bootstrap import run_discovery
+    from shared.settings import load_settings, read_environment
+
+    observation = asyncio.run(run_discovery(load_settings(read_environment())))
+    with_jobs = len({job.service_principal.id for job in observation.jobs})
+    typer.echo(f"discovery: {len(observation.listed_sps)} service principals read, {with_jobs} with provisioning jobs "
+               f"({len(observation.jobs)} jobs) now on the watchlist")
+    for failure in observation.failures:
+        typer.echo(f"syncwatch: not read: {failure.message}", err=True)
+    return EXIT_INCOMPLETE if observation.failures else EXIT_OK
 
 
 def _guarded(action: Callable[[], int]) -> int:

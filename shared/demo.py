@@ -33,6 +33,7 @@ def run_demo(cards_dir: Path = DEMO_CARDS_DIR) -> int:
             "AZURE_TENANT_ID": DEMO_TENANT_ID,
             "GRAPH_BASE_URL": sim.base_url,
             "AzureWebJobsStorage": azurite.connection_string,
+            "DISCOVERY_INTERVAL": "5m",  # ticks are 5 minutes apart here: each one runs a discovery slice
             "TEAMS_WEBHOOK_URL": teams.new_webhook("default"),
             "TEAMS_ROUTES": json.dumps([{"name": "hr", "urlSetting": "DEMO_HR_URL", "minSeverity": "critical", "match": {"appDisplayName": "Workday*"}}]),
             "DEMO_HR_URL": teams.new_webhook("hr"),

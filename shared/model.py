@@ -129,6 +129,8 @@ class Observation:
     unread_sps: frozenset[str] = frozenset()
     listing_complete: bool = True
     failures: tuple[ReadFailure, ...] = ()
+    bookkeeping_read: int = 0  # storage rows read and written to keep the watchlist
+    bookkeeping_written: int = 0
 
     def proves_absence(self, service_principal_id: str) -> bool:
         """True when a job of this SP that is not in `jobs` is really gone, not merely unread."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from shared.events import Event
@@ -12,7 +13,7 @@ from shared.snapshot_plan import CommitPlan, StoredState
 
 
 class JobSource(Protocol):
-    async def read(self) -> Observation: ...
+    async def read(self, now: datetime) -> Observation: ...
 
 
 class SnapshotStore(Protocol):

@@ -34,6 +34,9 @@ DEFAULTS: dict[str, str] = {
     "TRANSITIONS_QUEUE": "sync-transitions",
     "TRANSITIONS_MESSAGE_TTL": str(DEFAULT_MESSAGE_TTL),
     "OUTBOX_DEAD_LETTER_AFTER": str(7 * 24 * 3600),
+    "DISCOVERY_INTERVAL": "6h",
+    "DISCOVERY_PAGES_PER_TICK": "1",
+    "GRAPH_UNITS_PER_10S": "8000",
     "POLL_SCHEDULE": "",
     "TEAMS_WEBHOOK_URL": "",
     "TEAMS_ROUTES": "",
@@ -43,6 +46,8 @@ LOCAL_SETTINGS_FILE = Path(__file__).resolve().parent.parent / "local.settings.j
 
 _TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9]$")
 _TABLE = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,62}$")
+_DURATION = re.compile(r"^(?P<amount>\d+)\s*(?P<unit>[smhd])?$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _QUEUE = re.compile(r"^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 
 
@@ -57,6 +62,9 @@ class Settings:
     transitions_queue: str
     message_ttl: int
     dead_letter_after: timedelta
+    discovery_interval: timedelta
+    discovery_pages_per_tick: int
+    graph_units_per_10s: int
     poll_schedule: str | None
     teams: TeamsSettings = TeamsSettings()
 
@@ -73,6 +81,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         transitions_queue=_named(environ, "TRANSITIONS_QUEUE", _QUEUE, "3-63 lowercase letters, digits and single hyphens"),
         message_ttl=_ttl(environ),
         dead_letter_after=timedelta(seconds=_positive_int(environ, "OUTBOX_DEAD_LETTER_AFTER", "seconds")),
+        discovery_interval=_duration(environ, "DISCOVERY_INTERVAL"),
+        discovery_pages_per_tick=_positive_int(environ, "DISCOVERY_PAGES_PER_TICK", "listing pages"),
+        graph_units_per_10s=_positive_int(environ, "GRAPH_UNITS_PER_10S", "units"),
         poll_schedule=_schedule(environ),
         teams=teams_settings_from(environ),
     )
@@ -157,6 +168,15 @@ def _positive_int(environ: Mapping[str, str], name: str, unit: str) -> int:
     if not raw.isdigit() or int(raw) < 1:
         raise SettingsError(f"{name} must be a whole number of {unit} >= 1, got {raw!r}")
     return int(raw)
+
+
+def _duration(environ: Mapping[str, str], name: str) -> timedelta:
+    """Seconds, or a number with a unit: 90s, 30m, 6h, 1d."""
+    raw = _value(environ, name)
+    match = _DURATION.match(raw)
+    if not match or int(match["amount"]) < 1:
+        raise SettingsError(f"{name} must be a duration such as 6h, 90m or 3600 (seconds), got {raw!r}")
+    return timedelta(seconds=int(match["amount"]) * _UNIT_SECONDS[match["unit"] or "s"])
 
 
 def _schedule(environ: Mapping[str, str]) -> str | None:

@@ -88,7 +88,7 @@ async def run_tick(
     """Storage failures raise StorageError; Graph failures are per service principal and reported."""
     started = time.monotonic()
     stored = await store.load()
-    observation = await source.read()
+    observation = await source.read(now)
     transitions = diff(stored.jobs, observation)
     events = tuple(build_event(t, EventContext(tenant_id, cloud, now)) for t in transitions)
     owed = new_entries(events, {sink.id: sink.accepts for sink in sinks}, baseline=not stored.jobs, now=now)
@@ -114,8 +114,8 @@ async def run_tick(
         settlement=settlement,
         waiting=tuple(e for e in outbox if not e.dead_lettered and not e.is_due(now)),
         dead_lettered=sum(e.dead_lettered for e in outbox) + len(settlement.dead_lettered),
-        entities_read=len(stored.jobs) + len(stored.outbox),
-        entities_written=written,
+        entities_read=len(stored.jobs) + len(stored.outbox) + observation.bookkeeping_read,
+        entities_written=written + observation.bookkeeping_written,
     )
 
 

@@ -60,6 +60,17 @@ param transitionsMessageTtl int = 604800
 @minValue(1)
 param outboxDeadLetterAfter int = 604800
 
+@description('DISCOVERY_INTERVAL: how often a discovery cycle (list every SP, ask each for jobs) starts: seconds, or 90s, 30m, 6h, 1d.')
+param discoveryInterval string = '6h'
+
+@description('DISCOVERY_PAGES_PER_TICK: listing pages (999 SPs each) one tick reads of the current discovery cycle.')
+@minValue(1)
+param discoveryPagesPerTick int = 1
+
+@description('GRAPH_UNITS_PER_10S: the most Graph resource units spent in any sliding 10 s (Graph\'s large-tenant limit by default).')
+@minValue(1)
+param graphUnitsPer10s int = 8000
+
 @description('POLL_SCHEDULE: the timer\'s NCRONTAB expression (6 fields).')
 param pollSchedule string = '0 */5 * * * *'
 
@@ -406,6 +417,18 @@ var coreAppSettings = [
   {
     name: 'OUTBOX_DEAD_LETTER_AFTER'
     value: string(outboxDeadLetterAfter)
+  }
+  {
+    name: 'DISCOVERY_INTERVAL'
+    value: discoveryInterval
+  }
+  {
+    name: 'DISCOVERY_PAGES_PER_TICK'
+    value: string(discoveryPagesPerTick)
+  }
+  {
+    name: 'GRAPH_UNITS_PER_10S'
+    value: string(graphUnitsPer10s)
   }
   {
     name: 'POLL_SCHEDULE'

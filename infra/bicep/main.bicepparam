@@ -19,6 +19,9 @@ param snapshotTableName = 'syncsnapshot'
 param transitionsQueueName = 'sync-transitions'
 param transitionsMessageTtl = 604800
 param outboxDeadLetterAfter = 604800
+param discoveryInterval = '6h'
+param discoveryPagesPerTick = 1
+param graphUnitsPer10s = 8000
 param pollSchedule = '0 */5 * * * *'
 
 // Teams: off on the first deployment. Once the webhook URLs are in the Key Vault (docs/deploy.md, step 5), uncomment

@@ -18,6 +18,7 @@ from kiota_abstractions.request_information import RequestInformation
 from kiota_http.middleware.options import ResponseHandlerOption, RetryHandlerOption
 from msgraph.graph_request_adapter import GraphRequestAdapter
 
+from shared.adapters.graph_pacer import GRAPH_LARGE_TENANT_UNITS, SlidingWindowPacer
 from shared.adapters.graph_retry import graph_http_client
 from shared.cloud import Cloud
 from shared.errors import GraphError
@@ -44,16 +45,27 @@ class GraphResponse:
 
 
 class GraphClient:
-    def __init__(self, adapter: GraphRequestAdapter, base_url: str) -> None:
+    def __init__(self, adapter: GraphRequestAdapter, base_url: str, pacer: SlidingWindowPacer) -> None:
         self._adapter = adapter
+        self._pacer = pacer
         self.base_url = base_url
 
     async def get(self, path_or_url: str) -> GraphResponse:
         """GET a path below the base URL (or an absolute nextLink); transport failures raise GraphError."""
+        await self._pacer.acquire(1)
         return await self._send(Method.GET, path_or_url, None)
 
-    async def post(self, path: str, body: Any) -> GraphResponse:
+    async def post(self, path: str, body: Any, *, paced: bool = True) -> GraphResponse:
+        """`paced=False` when the caller already paid the units (a `$batch` costs one per item)."""
+        if paced:
+            await self._pacer.acquire(1)
         return await self._send(Method.POST, path, body)
+
+    async def pace(self, units: int) -> None:
+        await self._pacer.acquire(units)
+
+    def observe(self, headers: httpx.Headers) -> None:
+        self._pacer.observe(headers)
 
     async def aclose(self) -> None:
         await self._adapter._http_client.aclose()  # the adapter owns its client but offers no close
@@ -71,6 +83,7 @@ class GraphClient:
             raise GraphError(f"{method.value} {_path(path_or_url)} timed out") from error
         except httpx.HTTPError as error:
             raise GraphError(f"{method.value} {_path(path_or_url)} failed: {type(error).__name__}") from error
+        self._pacer.observe(response.headers)
         return GraphResponse(response.status_code, _json_or_none(response), response.headers)
 
 
@@ -81,12 +94,13 @@ def create_graph_client(
     credential: Any | None = None,
     retry_delay: float = RetryHandlerOption.DEFAULT_DELAY,
     timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+    units_per_window: int = GRAPH_LARGE_TENANT_UNITS,
 ) -> GraphClient:
     """A loopback simulator gets no token; every other cloud authenticates with `credential`."""
     http = graph_http_client(retry=RetryHandlerOption(delay=retry_delay), timeout=timeout)
     adapter = GraphRequestAdapter(_auth_provider(cloud, credential), client=http)
     adapter.base_url = base_url
-    return GraphClient(adapter, base_url)
+    return GraphClient(adapter, base_url, SlidingWindowPacer(units_per_window))
 
 
 def _auth_provider(cloud: Cloud, credential: Any | None) -> AuthenticationProvider:

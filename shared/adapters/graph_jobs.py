@@ -1,29 +1,43 @@
-"""Reads every watched provisioning job from Graph: list service principals, then each one's jobs.
+"""Reads the watched provisioning jobs from Graph: the watchlist's SPs, plus the slice of discovery due
+this tick, with job lists read through `$batch`.
 
-A failure stays with the SP it happened to: the others are read, and the failed one is marked
-unread so that the diff never mistakes it for removed jobs.
+A failure stays with the SP it happened to: the others are read, and the failed one is marked unread so
+that the diff never mistakes it for removed jobs.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
+from shared.adapters.graph_batch import get_many
 from shared.adapters.graph_client import GraphClient, GraphResponse
+from shared.adapters.table_watchlist import TableWatchlist
+from shared.discovery import DiscoveryState, advanced, after_reads
 from shared.errors import GraphError, MalformedJobError
 from shared.graph_json import bounded_text, parse_job
 from shared.model import Job, Observation, ReadFailure, ServicePrincipal
 
 SP_FIELDS = "id,appId,displayName"
+FIRST_PAGE = f"/servicePrincipals?$select={SP_FIELDS}&$top=999"
 _PERMISSION_HINT = {401: "check the credential", 403: "grant Application.Read.All and Synchronization.Read.All"}
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """How the watchlist is kept: its store, the cycle length and the listing pages read per tick."""
+
+    watchlist: TableWatchlist
+    interval: timedelta
+    pages_per_tick: int = 1
 
 
 @dataclass(frozen=True)
 class _Listing:
     service_principals: tuple[ServicePrincipal, ...]
-    complete: bool
-    failures: tuple[ReadFailure, ...]
+    next_cursor: str | None
+    failures: tuple[ReadFailure, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -34,65 +48,98 @@ class _SpRead:
 
 
 class GraphJobSource:
-    def __init__(self, client: GraphClient, *, service_principal_ids: Sequence[str] = (), concurrency: int = 8) -> None:
+    def __init__(
+        self, client: GraphClient, *, discovery: Discovery | None = None, service_principal_ids: Sequence[str] = ()
+    ) -> None:
+        """`service_principal_ids` bypasses discovery: exactly those SPs are watched."""
         self._client = client
+        self._discovery = discovery
         self._watch_only = tuple(service_principal_ids)
-        self._limit = asyncio.Semaphore(concurrency)
 
-    async def read(self) -> Observation:
-        listing = await (self._get_listed(self._watch_only) if self._watch_only else self._list_all())
-        reads = await asyncio.gather(*(self._read_jobs(sp) for sp in listing.service_principals))
-        return Observation(
-            jobs=tuple(job for read in reads for job in read.jobs),
-            listed_sps=frozenset(sp.id for sp in listing.service_principals),
-            unread_sps=frozenset(sp.id for sp, read in zip(listing.service_principals, reads) if not read.complete),
-            listing_complete=listing.complete,
-            failures=listing.failures + tuple(f for read in reads for f in read.failures),
-        )
+    async def read(self, now: datetime) -> Observation:
+        if self._watch_only:
+            return await self._observe(await self._get_listed(self._watch_only))
+        assert self._discovery is not None, "discovery is needed unless GRAPH_SERVICE_PRINCIPAL_IDS is set"
+        return await self._read_watched(self._discovery, now)
 
-    async def _list_all(self) -> _Listing:
+    async def discover_all(self, now: datetime) -> Observation:
+        """A full discovery now: every listing page, every SP's jobs; the watchlist is rebuilt from it."""
+        assert self._discovery is not None
+        return await self._read_watched(self._discovery, now, pages=-1)
+
+    async def _read_watched(self, discovery: Discovery, now: datetime, pages: int | None = None) -> Observation:
+        watchlist, state = await discovery.watchlist.load()
+        due = pages if pages is not None else state.pages_due(now, interval=discovery.interval, pages_per_tick=discovery.pages_per_tick)
+        listing = await self._list(state, due)
+        watched = [entry.service_principal for entry in watchlist.values()]
+        candidates = [sp for sp in listing.service_principals if sp.id not in watchlist]
+        reads = await self._read_jobs(watched + candidates)
+        counts = {sp_id: len(read.jobs) for sp_id, read in reads.items() if read.complete}
+        # A failed listing page is read again next tick: the cycle does not move on past it.
+        new_state = advanced(state, listing.next_cursor, now, started=state.cursor is None) if due and not listing.failures else state
+        written = await discovery.watchlist.save((watchlist, state), (after_reads(watchlist, candidates, counts), new_state))
+        observation = _observation(watched + candidates, reads, listing.failures)
+        return replace(observation, bookkeeping_read=len(watchlist) + 1, bookkeeping_written=written)
+
+    async def _observe(self, listing: _Listing) -> Observation:
+        """A configured SP that could not be looked up is not known to be gone: no removals for it."""
+        reads = await self._read_jobs(list(listing.service_principals))
+        observation = _observation(listing.service_principals, reads, listing.failures)
+        return replace(observation, listing_complete=not listing.failures)
+
+    async def _list(self, state: DiscoveryState, pages: int) -> _Listing:
+        """`pages` listing pages from the cursor (-1: all of them, from the start)."""
         found: list[ServicePrincipal] = []
-        url: str | None = f"/servicePrincipals?$select={SP_FIELDS}&$top=999"
-        while url:
+        url: str | None = FIRST_PAGE if pages < 0 or state.cursor is None else state.cursor
+        read = 0
+        while url and (pages < 0 or read < pages):
             try:
                 page = _expect_ok(await self._client.get(url), "listing service principals")
             except GraphError as error:
-                return _Listing(tuple(found), False, (ReadFailure(None, str(error)),))
+                return _Listing(tuple(found), state.cursor, (ReadFailure(None, str(error)),))
             found.extend(_service_principals(page.get("value")))
-            url = page.get("@odata.nextLink")
-        return _Listing(tuple(found), True, ())
+            link = page.get("@odata.nextLink")
+            url, read = (link if isinstance(link, str) and link else None), read + 1
+        return _Listing(tuple(found), url if read else state.cursor)
 
-    async def _get_listed(self, ids: Iterable[str]) -> _Listing:
-        results = await asyncio.gather(*(self._get_service_principal(sp_id) for sp_id in ids))
-        found = tuple(sp for sp, _ in results if sp is not None)
-        failures = tuple(failure for _, failure in results if failure is not None)
-        return _Listing(found, not failures, failures)
+    async def _get_listed(self, ids: Sequence[str]) -> _Listing:
+        answers = await get_many(self._client, [f"/servicePrincipals/{sp_id}?$select={SP_FIELDS}" for sp_id in ids])
+        found: list[ServicePrincipal] = []
+        failures: list[ReadFailure] = []
+        for sp_id, answer in zip(ids, answers):
+            if isinstance(answer, GraphError):
+                failures.append(ReadFailure(sp_id, str(answer)))
+            elif answer.ok and isinstance(answer.body, dict):
+                found.extend(_service_principals([answer.body]))
+            elif answer.status != 404:  # 404: deleted, so its jobs are gone, which the diff reports as removed
+                failures.append(ReadFailure(sp_id, _describe(answer, f"reading service principal {sp_id}")))
+        return _Listing(tuple(found), None, tuple(failures))
 
-    async def _get_service_principal(self, sp_id: str) -> tuple[ServicePrincipal | None, ReadFailure | None]:
-        async with self._limit:
-            try:
-                response = await self._client.get(f"/servicePrincipals/{sp_id}?$select={SP_FIELDS}")
-            except GraphError as error:
-                return None, ReadFailure(sp_id, str(error))
-        if response.status == 404:
-            return None, None  # deleted: its jobs are gone, which the diff reports as removed
-        if not response.ok or not isinstance(response.body, dict):
-            return None, ReadFailure(sp_id, _describe(response, f"reading service principal {sp_id}"))
-        return next(iter(_service_principals([response.body])), None), None
+    async def _read_jobs(self, sps: Sequence[ServicePrincipal]) -> dict[str, _SpRead]:
+        answers = await get_many(self._client, [f"/servicePrincipals/{sp.id}/synchronization/jobs" for sp in sps])
+        return {sp.id: _sp_read(sp, answer) for sp, answer in zip(sps, answers)}
 
-    async def _read_jobs(self, sp: ServicePrincipal) -> _SpRead:
-        async with self._limit:
-            try:
-                response = await self._client.get(f"/servicePrincipals/{sp.id}/synchronization/jobs")
-            except GraphError as error:
-                return _SpRead((), (ReadFailure(sp.id, f"{_name(sp)}: {error}"),), False)
-        if response.status == 404:
-            return _SpRead((), (), True)  # an SP without provisioning may answer 404 instead of []
-        try:
-            raw_jobs = _expect_ok(response, f"reading jobs of {_name(sp)}").get("value")
-        except GraphError as error:
-            return _SpRead((), (ReadFailure(sp.id, str(error)),), False)
-        return _parse_jobs(raw_jobs, sp)
+
+def _observation(sps: Sequence[ServicePrincipal], reads: dict[str, _SpRead], failures: Sequence[ReadFailure]) -> Observation:
+    return Observation(
+        jobs=tuple(job for read in reads.values() for job in read.jobs),
+        listed_sps=frozenset(sp.id for sp in sps),
+        unread_sps=frozenset(sp_id for sp_id, read in reads.items() if not read.complete),
+        listing_complete=True,  # the watchlist (or the configured ids) is the whole universe
+        failures=tuple(failures) + tuple(f for read in reads.values() for f in read.failures),
+    )
+
+
+def _sp_read(sp: ServicePrincipal, answer: GraphResponse | GraphError) -> _SpRead:
+    if isinstance(answer, GraphError):
+        return _SpRead((), (ReadFailure(sp.id, f"{_name(sp)}: {answer}"),), False)
+    if answer.status == 404:
+        return _SpRead((), (), True)  # an SP without provisioning may answer 404 instead of []
+    try:
+        raw_jobs = _expect_ok(answer, f"reading jobs of {_name(sp)}").get("value")
+    except GraphError as error:
+        return _SpRead((), (ReadFailure(sp.id, str(error)),), False)
+    return _parse_jobs(raw_jobs, sp)
 
 
 def _parse_jobs(raw_jobs: object, sp: ServicePrincipal) -> _SpRead:

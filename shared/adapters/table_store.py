@@ -99,7 +99,7 @@ class TableSnapshotStore:
 
     async def _submit(self, groups: dict[tuple[str, str], list[Operation]]) -> None:
         try:
-            for batch in _transactions(groups):
+            for batch in transactions(groups):
                 self._remember_etags(batch, await self._table.submit_transaction(batch))
         except TableTransactionError as error:
             if error.status_code in (409, 412):
@@ -225,7 +225,7 @@ def _escape(value: str) -> str:
     return "".join(_FORBIDDEN.get(c, f"%{ord(c):02X}" if ord(c) < 32 or 127 <= ord(c) < 160 else c) for c in value)
 
 
-def _transactions(groups: dict[tuple[str, str], list[Operation]]) -> Iterable[list[Operation]]:
+def transactions(groups: dict[tuple[str, str], list[Operation]]) -> Iterable[list[Operation]]:
     """At most 100 operations, one partition each; a job's operations are never split across two."""
     by_partition: dict[str, list[list[Operation]]] = defaultdict(list)
     for (partition, _), operations in groups.items():

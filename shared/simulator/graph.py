@@ -1,14 +1,17 @@
 """Local Microsoft Graph v1.0 simulator over real HTTP for tests: service principals, their provisioning
-(synchronization) jobs and JSON batching, with scripted faults, delays, a settable clock and a request log."""
+(synchronization) jobs and JSON batching, with scripted faults, delays, a settable clock, a request log and,
+optionally, Entra-style throttling in resource units over a sliding window."""
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 import threading
 import time
 import uuid
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -28,6 +31,9 @@ ERROR_JSON = "application/json"
 _SP_PATH = re.compile(r"/servicePrincipals/([^/]+)/?")
 _JOBS_PATH = re.compile(r"/servicePrincipals/([^/]+)/synchronization/jobs(?:/([^/]+))?/?")
 _ABSOLUTE_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+GET_UNITS = 1
+"""Resource units one GET costs: Entra's base cost of every path served here (servicePrincipals, a
+servicePrincipal, synchronization jobs); $select and a small $top never take a cost below 1."""
 
 
 class _GraphError(Exception):
@@ -76,20 +82,88 @@ class _ServicePrincipal:
     jobs_hidden: bool = False
 
 
+class _SlidingWindow:
+    """Units spent over the last `window` seconds, as a deque of (monotonic time, units) under a lock.
+
+    A unit spent at t counts while now < t + window. Spending is O(1) amortised (each entry is appended
+    and popped once), and so is finding the wait after a refusal, since one GET costs one unit."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._spent: deque[tuple[float, int]] = deque()
+        self._used = 0
+
+    def _prune(self, now: float, window: float) -> None:
+        horizon = now - window
+        while self._spent and self._spent[0][0] <= horizon:
+            self._used -= self._spent.popleft()[1]
+
+    def spend(self, units: int, *, limit: int | None, window: float) -> tuple[int, float]:
+        """Spend `units` now if they fit under `limit` (None: no limit): (units used now, 0.0).
+        Otherwise spend nothing: (units used now, seconds until enough units leave the window)."""
+        with self._lock:
+            now = self._clock()
+            self._prune(now, window)
+            if limit is None or self._used + units <= limit:
+                if units:
+                    self._spent.append((now, units))
+                    self._used += units
+                return self._used, 0.0
+            needed, freed = self._used + units - limit, 0
+            for spent_at, spent in self._spent:
+                freed += spent
+                if freed >= needed:
+                    return self._used, spent_at + window - now
+            return self._used, window  # more units than the limit: they never fit
+
+    def used(self, window: float) -> int:
+        with self._lock:
+            self._prune(self._clock(), window)
+            return self._used
+
+
 class GraphSimulator:
     """A Graph v1.0 endpoint on 127.0.0.1. State changes are copy-on-write under one lock, so a
-    response never mixes two states."""
+    response never mixes two states.
 
-    def __init__(self, *, tenant_id: str | None = None, latency: float = 0.0, page_size: int = 100) -> None:
+    `latency` (seconds) delays every HTTP request once: a direct request, or a `$batch` envelope as a
+    whole (Graph answers a batch in about one round trip), never each batch item.
+
+    Throttling (off unless `units_per_window` is given) follows Entra's identity limits per app and
+    tenant, with a sliding window in place of Graph's token bucket: every GET costs `GET_UNITS` (1),
+    directly or as a `$batch` item; the POST /$batch envelope and other methods cost nothing. A GET that
+    would take the units spent in the last `window_seconds` above `units_per_window` is refused with 429,
+    a Graph error body and a fractional `Retry-After` (seconds until enough units leave the window, at
+    least 0.001); a refusal spends no units. Batch items are admitted one by one in order, so later items
+    may get 429 (with Retry-After in the item's headers) while the envelope answers 200. The answer to an
+    admitted GET (a direct one or a batch item, whatever its status) carries `x-ms-resource-unit`, and,
+    while the window is at least 80 % used, `x-ms-throttle-limit-percentage` (the used fraction rounded
+    down to hundredths: "0.8", "0.93", "1.0"); so does a batch envelope, measured after its items.
+    Scripted faults (`fail`) come first: a faulted request spends nothing and is not counted as
+    throttled. Units are stamped when the request is answered, i.e. after `latency`.
+    `units_per_window` and `window_seconds` are plain attributes and may be changed while running."""
+
+    def __init__(self, *, tenant_id: str | None = None, latency: float = 0.0, page_size: int = 100,
+                 units_per_window: int | None = None, window_seconds: float = 10.0) -> None:
+        if units_per_window is not None and units_per_window < 1:
+            raise ValueError("units_per_window must be at least 1 (or None for no throttling)")
+        if not window_seconds > 0:
+            raise ValueError("window_seconds must be positive")
         self.tenant_id = tenant_id or str(uuid.uuid4())
         self.latency = latency
         self.page_size = page_size
+        self.units_per_window = units_per_window
+        self.window_seconds = window_seconds
         self._lock = threading.Lock()
         self._clock = DEFAULT_CLOCK
         self._sps: dict[str, _ServicePrincipal] = {}
         self._faults: list[_Rule] = []
         self._delays: list[_Rule] = []
         self._log: list[tuple[str, str]] = []
+        self._counts: Counter[str] = Counter()
+        self._throttled = 0
+        self._window = _SlidingWindow()
         self._server: _Server | None = None
         self._base_url = ""
         self._thread: threading.Thread | None = None
@@ -147,8 +221,39 @@ class GraphSimulator:
             return list(self._log)
 
     def reset_log(self) -> None:
+        """Forget the request log, `request_counts()` and `throttled_count` (not the units spent)."""
         with self._lock:
             self._log.clear()
+            self._counts.clear()
+            self._throttled = 0
+
+    def request_counts(self) -> Counter[str]:
+        """A copy of the number of requests received since start (or `reset_log`), by kind:
+        "<method> <resource>", with method "GET", "POST", ... for direct requests and "BATCH-GET", ... for
+        `$batch` items, and resource derived from the path:
+
+        - "servicePrincipals": /servicePrincipals (the list, any page)
+        - "servicePrincipal": /servicePrincipals/{id}
+        - "jobs": /servicePrincipals/{id}/synchronization/jobs
+        - "job": /servicePrincipals/{id}/synchronization/jobs/{jobId}
+        - "$batch": /$batch
+        - "other": anything else (unknown paths, other API versions, absolute batch item URLs)
+
+        e.g. "GET servicePrincipals", "POST $batch", "BATCH-GET jobs". Every request counts, whatever its
+        answer (throttled, faulted, 404)."""
+        with self._lock:
+            return Counter(self._counts)
+
+    @property
+    def throttled_count(self) -> int:
+        """How many 429s the throttling window answered (direct requests and batch items); scripted
+        faults do not count."""
+        with self._lock:
+            return self._throttled
+
+    def units_used(self) -> int:
+        """Resource units spent within the last `window_seconds` (counted even when throttling is off)."""
+        return self._window.used(self.window_seconds)
 
     def add_service_principal(self, display_name: str, app_id: str | None = None, sp_id: str | None = None) -> str:
         sp_id = sp_id or str(uuid.uuid4())
@@ -224,8 +329,10 @@ class GraphSimulator:
             return rule
 
     def _record(self, method: str, path: str) -> None:
+        kind = f"{method} {_resource_kind(method, path)}"
         with self._lock:
             self._log.append((method, path))
+            self._counts[kind] += 1
 
     def _handle(self, method: str, raw_path: str, body: bytes, client_request_id: str | None) -> _Reply:
         ids = (str(uuid.uuid4()), client_request_id or str(uuid.uuid4()))
@@ -242,15 +349,46 @@ class GraphSimulator:
         """Answer one request (direct, or a batch item when `body` is None) after scripted delays/faults."""
         rule = self._take(self._delays, shown)
         time.sleep(rule.seconds if rule else 0)
+        usage: dict[str, str] = {}
         try:
             self._inject_fault(shown)
             if target is None:
                 raise _unknown_segment(urlsplit(shown).path)
+            if method == "GET":
+                usage = self._spend(GET_UNITS, ids)
             is_batch = method == "POST" and body is not None and unquote(urlsplit(target).path) == "/$batch"
             result = self._batch(body or b"", ids) if is_batch else self._route(method, target)
-            return _Reply(200, result, {"Content-Type": ODATA_JSON})
+            if is_batch:
+                usage = self._usage_headers(self._window.used(self.window_seconds))
+            reply = _Reply(200, result, {"Content-Type": ODATA_JSON})
         except _GraphError as err:
-            return self._error_reply(err, ids)
+            reply = self._error_reply(err, ids)
+        reply.headers.update(usage)
+        return reply
+
+    def _spend(self, units: int, ids: tuple[str, str]) -> dict[str, str]:
+        """Spend `units` in the window, or raise the 429 of a refusal. Returns the usage headers."""
+        limit = self.units_per_window
+        used, wait = self._window.spend(units, limit=limit, window=self.window_seconds)
+        if wait > 0:
+            with self._lock:
+                self._throttled += 1
+                now = self._clock
+            raise _GraphError(429, "TooManyRequests", "Please retry again later.",
+                              headers={"Retry-After": _retry_after(wait),
+                                       "x-ms-throttle-information": "ResourceUnitLimitExceeded"},
+                              body=payloads.throttled_error(now=now, request_id=ids[0],
+                                                            client_request_id=ids[1]))
+        if limit is None:
+            return {}
+        return {"x-ms-resource-unit": str(units), **self._usage_headers(used)}
+
+    def _usage_headers(self, used: int) -> dict[str, str]:
+        """x-ms-throttle-limit-percentage when `used` is at least 80 % of the limit (and a limit is set)."""
+        limit = self.units_per_window
+        if limit is None or used * 5 < limit * 4:  # integers: no float edge at exactly 80 %
+            return {}
+        return {"x-ms-throttle-limit-percentage": _fraction(used, limit)}
 
     def _inject_fault(self, path: str) -> None:
         rule = self._take(self._faults, path)
@@ -319,6 +457,38 @@ class GraphSimulator:
         if job_id not in sp.jobs:
             raise _not_found(job_id)
         return payloads.job_entity(self.base_url, sp_id, sp.jobs[job_id])
+
+
+def _resource_kind(method: str, path: str) -> str:
+    """The resource a logged request asks for (see `GraphSimulator.request_counts`): `path` is a direct
+    request's decoded path with /v1.0 and query, or a batch item's relative URL."""
+    if not method.startswith("BATCH-"):
+        if not path.startswith(API_PREFIX + "/"):
+            return "other"
+        path = path[len(API_PREFIX):]
+    elif _ABSOLUTE_URL.match(path):
+        return "other"
+    path = urlsplit(path).path
+    if path == "/$batch":
+        return "$batch"
+    if path.rstrip("/") == "/servicePrincipals":
+        return "servicePrincipals"
+    if _SP_PATH.fullmatch(path):
+        return "servicePrincipal"
+    if match := _JOBS_PATH.fullmatch(path):
+        return "job" if match[2] else "jobs"
+    return "other"
+
+
+def _retry_after(seconds: float) -> str:
+    """Seconds rounded up to whole milliseconds, at least 0.001: waiting that long always suffices."""
+    return f"{max(math.ceil(seconds * 1000), 1) / 1000:.3f}"
+
+
+def _fraction(used: int, limit: int) -> str:
+    """used/limit rounded down to hundredths, without trailing zeros: "0.8", "0.93", "1.0"."""
+    whole, rest = divmod(used * 100 // limit, 100)
+    return f"{whole}.{f'{rest:02d}'.rstrip('0') or '0'}"
 
 
 def _parse_batch(body: bytes) -> list[dict[str, Any]]:

@@ -275,3 +275,16 @@ def graph_error(code: str, message: str, *, now: datetime, request_id: str,
         "request-id": request_id,
         "client-request-id": client_request_id,
     }}}
+
+
+def throttled_error(*, now: datetime, request_id: str, client_request_id: str) -> dict[str, Any]:
+    """The body of a throttled (429) answer, after the sample in Graph's throttling guidance: innerError
+    repeats the status as code and status strings."""
+    return {"error": {"code": ERROR_CODES[429], "message": "Please retry again later.", "innerError": {
+        "code": "429",
+        "date": timestamp(now).removesuffix("Z"),
+        "message": "Please retry after",
+        "request-id": request_id,
+        "client-request-id": client_request_id,
+        "status": "429",
+    }}}

@@ -2,6 +2,7 @@
 
 
 from shared.model import TransitionKind
+from shared.settings import load_settings
 from shared.simulator.scenarios import DemoTenant
 from tests.integration.queue_reader import queued_events
 from tests.integration.ticks import delivered_ids, tick
@@ -26,15 +27,19 @@ def test_demo_scenario_produces_each_scripted_transition_and_queues_valid_cloude
             EVENT_VALIDATOR.validate(event)
 
 
-def test_quiet_tick_writes_no_entities(settings, sim):
+def test_quiet_tick_writes_no_entities(environ, sim):
+    settings = load_settings({**environ, "DISCOVERY_INTERVAL": "6h"})
     DemoTenant(sim)
     baseline = tick(settings, sim)
-    assert baseline.entities_written == 5 + 5 + 5  # job rows, outbox rows in the commit, outbox rows settled
+    # job rows, outbox rows committed then settled, the 4 SPs with jobs on the watchlist and the discovery cursor
+    assert baseline.entities_written == 5 + 5 + 5 + 4 + 1
     quiet = tick(settings, sim)
-    assert (quiet.transitions, quiet.entities_written, quiet.entities_read) == ((), 0, 5)
+    assert (quiet.transitions, quiet.entities_written) == ((), 0)
+    assert quiet.entities_read == 5 + 4 + 1
 
 
-def test_status_change_without_code_change_updates_the_snapshot_only(settings, sim):
+def test_status_change_without_code_change_updates_the_snapshot_only(environ, sim):
+    settings = load_settings({**environ, "DISCOVERY_INTERVAL": "6h"})
     tenant = DemoTenant(sim)
     tick(settings, sim)
     sim.set_status(tenant.salesforce, tenant.salesforce_job, code="Active")  # a new run, same code

@@ -1,0 +1,54 @@
+import asyncio
+
+from shared.adapters.graph_pacer import SlidingWindowPacer
+
+
+class FakeClock:
+    """Time that moves only when the pacer sleeps, so the test measures decisions, not the machine."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def paced(pacer, clock, units_list, monkeypatch):
+    async def sleep(seconds):
+        clock.now += seconds
+
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+
+    async def run():
+        stamps = []
+        for units in units_list:
+            await pacer.acquire(units)
+            stamps.append(clock.now)
+        return stamps
+
+    return asyncio.run(run())
+
+
+def test_units_in_any_sliding_window_stay_under_the_limit(monkeypatch):
+    clock = FakeClock()
+    pacer = SlidingWindowPacer(100, window_seconds=10, clock=clock)
+    stamps = paced(pacer, clock, [20] * 12, monkeypatch)
+    assert stamps[:5] == [0.0] * 5  # 100 units at once
+    spent = list(zip(stamps, [20] * 12))
+    for start, _ in spent:
+        assert sum(u for t, u in spent if start - 10 < t <= start) <= 100
+
+
+def test_retry_after_pauses_every_request(monkeypatch):
+    clock = FakeClock()
+    pacer = SlidingWindowPacer(100, clock=clock)
+    pacer.observe({"Retry-After": "2.5"})
+    assert paced(pacer, clock, [1], monkeypatch) == [2.5]
+
+
+def test_high_throttle_percentage_tightens_the_limit():
+    pacer = SlidingWindowPacer(1000)
+    pacer.observe({"x-ms-throttle-limit-percentage": "0.8"})
+    assert pacer.limit == 1000
+    pacer.observe({"x-ms-throttle-limit-percentage": "0.95"})
+    assert pacer.limit == 900
