@@ -37,6 +37,7 @@ def environ(azurite: Azurite, sim: GraphSimulator) -> dict[str, str]:
         "AzureWebJobsStorage": azurite.connection_string,
         "SNAPSHOT_TABLE": f"snap{suffix}",
         "TRANSITIONS_QUEUE": f"transitions-{suffix}",
+        "DISCOVERY_INTERVAL": "5m",  # a discovery cycle every tick, so SPs added mid-test are found at once
     }
 
 
