@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CHECKOV_VENV := .venv-checkov
 
-.PHONY: help setup browser demo test previews soak package checkov clean
+.PHONY: help setup browser demo test previews soak bench package checkov clean
 .DEFAULT_GOAL := help
 
 help:
@@ -12,6 +12,7 @@ help:
 	@echo "make test   run the whole test suite, installing what it needs"
 	@echo "make previews  write PNG previews of every Teams card kind to previews/cards/"
 	@echo "make soak   a long seeded soak with faults (SEED=1 TICKS=300); figures in docs/reliability.md"
+	@echo "make bench  the scale benchmark: N = 100, 1,000, 10,000 SPs (figures in docs/performance.md)"
 	@echo "make package  build dist/syncwatch.zip, the Function App's deployment package"
 	@echo "make checkov  scan infra/bicep with checkov (own venv, .venv-checkov)"
 
@@ -50,6 +51,9 @@ SEED ?= 1
 TICKS ?= 300
 soak: setup
 	$(BIN)/python -m tools.soak --seed $(SEED) --ticks $(TICKS)
+
+bench: setup
+	$(BIN)/python -m tools.bench
 
 checkov: $(CHECKOV_VENV)/.ready
 	$(CHECKOV_VENV)/bin/checkov --config-file infra/.checkov.yaml

@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 
 GRAPH_LARGE_TENANT_UNITS = 8000
 WINDOW_SECONDS = 10.0
+# Units count from when Graph handles a request, a round trip after we send it: keep them a little longer.
+MARGIN_SECONDS = 1.0
 _TIGHTEN_ABOVE = 0.9
 
 
@@ -23,10 +25,11 @@ class SlidingWindowPacer:
         units_per_window: int = GRAPH_LARGE_TENANT_UNITS,
         *,
         window_seconds: float = WINDOW_SECONDS,
+        margin_seconds: float = MARGIN_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.limit = units_per_window
-        self._window = window_seconds
+        self._window = window_seconds + margin_seconds
         self._clock = clock
         self._spent: deque[tuple[float, int]] = deque()
         self._used = 0

@@ -6,6 +6,8 @@ connection strings or SAS URLs, so only their type, status and error code are sh
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 from azure.core.exceptions import AzureError, HttpResponseError, ServiceRequestError
@@ -23,6 +25,9 @@ TRANSPORT_OPTIONS: dict[str, Any] = {
 }
 
 ClientT = TypeVar("ClientT")
+T = TypeVar("T")
+# Storage calls in flight at once: enough to hide round trips at baseline, few enough to be polite.
+CONCURRENCY = 16
 
 
 def open_client(cls: type[ClientT], account: StorageAccount, endpoint: str, credential: Any, **options: Any) -> ClientT:
@@ -41,3 +46,18 @@ def storage_error(error: AzureError, account: StorageAccount, what: str) -> Stor
         code = getattr(error, "error_code", None) or ""
         return StorageError(f"{where}: storage answered {error.status_code} {code}".rstrip())
     return StorageError(f"{where}: {type(error).__name__}")
+
+
+async def gather_limited(calls: Iterable[Callable[[], Awaitable[T]]], *, limit: int = CONCURRENCY) -> list[T]:
+    """Awaits every call, at most `limit` at a time; the first error is raised once all have settled."""
+    gate = asyncio.Semaphore(limit)
+
+    async def gated(call: Callable[[], Awaitable[T]]) -> T:
+        async with gate:
+            return await call()
+
+    results = await asyncio.gather(*(gated(call) for call in calls), return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results  # type: ignore[return-value]

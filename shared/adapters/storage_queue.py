@@ -6,6 +6,7 @@ into the poison queue after five dequeues.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
@@ -14,7 +15,7 @@ from azure.storage.queue.aio import QueueClient
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 
-from shared.adapters.storage_common import open_client, storage_error
+from shared.adapters.storage_common import gather_limited, open_client, storage_error
 from shared.errors import StorageError
 from shared.events import Event
 from shared.ports import EventBatch, SinkOutcome
@@ -45,15 +46,26 @@ class StorageQueueSink:
         return True
 
     async def send(self, batch: EventBatch) -> SinkOutcome:
-        """Stops at the first failure: when storage is down, the rest would fail the same way, slowly."""
-        events = batch.events
-        for sent, event in enumerate(events):
+        """Several messages in flight; after the first failure no new one starts: when storage is down,
+        the rest would fail the same way, slowly."""
+        sent: set[str] = set()
+        errors: list[AzureError] = []
+
+        async def one(event: Event) -> None:
+            if errors:
+                return
             try:
                 await self._send(serialize(event))
             except AzureError as error:
-                failed = frozenset(e.id for e in events[sent:])
-                return SinkOutcome(self.id, sent, failed, str(self._error(error)))
-        return SinkOutcome(self.id, len(events))
+                errors.append(error)
+            else:
+                sent.add(event.id)
+
+        await gather_limited(partial(one, event) for event in batch.events)
+        if not errors:
+            return SinkOutcome(self.id, len(sent))
+        failed = frozenset(e.id for e in batch.events if e.id not in sent)
+        return SinkOutcome(self.id, len(sent), failed, str(self._error(errors[0])))
 
     async def _send(self, message: str) -> None:
         """Creates the queue on first use rather than asking for it on every tick."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from functools import partial
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -17,7 +18,7 @@ from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFo
 from azure.data.tables import TableTransactionError, UpdateMode
 from azure.data.tables.aio import TableClient
 
-from shared.adapters.storage_common import open_client, storage_error
+from shared.adapters.storage_common import gather_limited, open_client, storage_error
 from shared.errors import StorageError
 from shared.events import event_from_record, event_to_record
 from shared.fit import fit
@@ -98,9 +99,11 @@ class TableSnapshotStore:
         await self._table.close()
 
     async def _submit(self, groups: dict[tuple[str, str], list[Operation]]) -> None:
+        async def submit(batch: list[Operation]) -> None:
+            self._remember_etags(batch, await self._table.submit_transaction(batch))
+
         try:
-            for batch in transactions(groups):
-                self._remember_etags(batch, await self._table.submit_transaction(batch))
+            await gather_limited(partial(submit, batch) for batch in transactions(groups))
         except TableTransactionError as error:
             if error.status_code in (409, 412):
                 raise StorageError(

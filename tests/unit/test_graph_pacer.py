@@ -31,7 +31,7 @@ def paced(pacer, clock, units_list, monkeypatch):
 
 def test_units_in_any_sliding_window_stay_under_the_limit(monkeypatch):
     clock = FakeClock()
-    pacer = SlidingWindowPacer(100, window_seconds=10, clock=clock)
+    pacer = SlidingWindowPacer(100, window_seconds=10, margin_seconds=0, clock=clock)
     stamps = paced(pacer, clock, [20] * 12, monkeypatch)
     assert stamps[:5] == [0.0] * 5  # 100 units at once
     spent = list(zip(stamps, [20] * 12))
@@ -52,3 +52,9 @@ def test_high_throttle_percentage_tightens_the_limit():
     assert pacer.limit == 1000
     pacer.observe({"x-ms-throttle-limit-percentage": "0.95"})
     assert pacer.limit == 900
+
+
+def test_units_are_kept_a_margin_longer_than_graph_keeps_them(monkeypatch):
+    clock = FakeClock()
+    pacer = SlidingWindowPacer(10, window_seconds=10, margin_seconds=1, clock=clock)
+    assert paced(pacer, clock, [10, 1], monkeypatch) == [0.0, 11.0]
