@@ -29,6 +29,7 @@ class SlidingWindowPacer:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.limit = units_per_window
+        self._configured = units_per_window
         self._window = window_seconds + margin_seconds
         self._clock = clock
         self._spent: deque[tuple[float, int]] = deque()
@@ -54,7 +55,9 @@ class SlidingWindowPacer:
             self._paused_until = max(self._paused_until, self._clock() + retry_after)
         used = _seconds(headers.get("x-ms-throttle-limit-percentage"))
         if used is not None and used > _TIGHTEN_ABOVE:
-            self.limit = max(1, int(self.limit * 0.9))
+            # Graph says the budget is nearly spent (other apps may share it): keep a tenth in reserve.
+            # Once, not per answer: hundreds of answers in a window carry the same signal.
+            self.limit = min(self.limit, max(1, int(self._configured * _TIGHTEN_ABOVE)))
 
     def _delay(self, units: int) -> float:
         now = self._clock()

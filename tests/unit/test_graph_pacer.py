@@ -54,6 +54,15 @@ def test_high_throttle_percentage_tightens_the_limit():
     assert pacer.limit == 900
 
 
+def test_many_answers_with_a_high_percentage_tighten_the_limit_only_once():
+    """Bug found by the benchmark: every answer of a busy window shrank the limit by a tenth again,
+    until the pacer let one unit through per window and the tick hung."""
+    pacer = SlidingWindowPacer(8000)
+    for _ in range(500):
+        pacer.observe({"x-ms-throttle-limit-percentage": "0.97"})
+    assert pacer.limit == 7200
+
+
 def test_units_are_kept_a_margin_longer_than_graph_keeps_them(monkeypatch):
     clock = FakeClock()
     pacer = SlidingWindowPacer(10, window_seconds=10, margin_seconds=1, clock=clock)
