@@ -18,9 +18,10 @@ help:
 
 setup: $(VENV)/.ready node_modules/.ready
 
-$(VENV)/.ready: requirements.txt requirements-dev.txt
+$(VENV)/.ready: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .  # the `syncwatch` console script
 	touch $@
 
 node_modules/.ready: package.json package-lock.json

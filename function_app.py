@@ -3,6 +3,7 @@
 SDKs load inside the function body, never at import: the host imports this file on every cold start.
 """
 
+import json
 import logging
 
 import azure.functions as func
@@ -18,12 +19,22 @@ async def poll(timer: func.TimerRequest) -> None:
     from shared.bootstrap import run_configured_tick
     from shared.errors import AnotherTickRunning
     from shared.settings import load_settings, read_environment
+    from shared.telemetry import record_tick, set_up_telemetry
 
+    set_up_telemetry()
     try:
         report = await run_configured_tick(load_settings(read_environment()))
     except AnotherTickRunning as skipped:
         logging.info("syncwatch: %s", skipped)
         return
-    logging.info(report.summary())
-    for problem in report.problems():
-        logging.warning(problem)
+    record_tick(report)
+
+
+@app.route(route="health", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+async def health(req: func.HttpRequest) -> func.HttpResponse:
+    """The last tick's summary; 503 when no tick succeeded within 3 schedule periods."""
+    from shared.bootstrap import read_health
+    from shared.settings import load_settings, read_environment
+
+    body, healthy = await read_health(load_settings(read_environment()))
+    return func.HttpResponse(json.dumps(body), status_code=200 if healthy else 503, mimetype="application/json")

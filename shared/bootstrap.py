@@ -5,20 +5,25 @@ SDKs are imported here, inside the functions, so that importing function_app.py 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from shared.cards import health_card, teams_message
 from shared.cloud import Cloud, cloud_for
+from shared.errors import SinkError, StorageError, SyncwatchError
+from shared.health import Health, Notice, after_tick, is_stale, schedule_period
 from shared.model import Observation
 from shared.settings import Settings
-from shared.teams_settings import TeamsSettings
+from shared.teams_settings import DEFAULT_ROUTE, TeamsSettings
 from shared.tick import TickReport, run_tick
 
 if TYPE_CHECKING:
     from shared.adapters.graph_jobs import GraphJobSource
+    from shared.adapters.table_health import TableHealth
     from shared.adapters.table_lease import TableTickLease
     from shared.adapters.table_store import TableSnapshotStore
     from shared.ports import EventSink
@@ -30,16 +35,72 @@ class Adapters:
     store: TableSnapshotStore
     sinks: list[EventSink]
     lease: TableTickLease
+    health: TableHealth
     cloud: Cloud
 
 
 async def run_configured_tick(settings: Settings, *, now: datetime | None = None, retry_delay: float | None = None) -> TickReport:
-    """Exactly one tick, under the tenant's lease; raises AnotherTickRunning when another tick holds it."""
+    """Exactly one tick, under the tenant's lease; raises AnotherTickRunning when another tick holds it.
+    Its outcome is recorded as syncwatch's own health, which `GET /api/health` reports."""
+    now = now or datetime.now(timezone.utc)
     async with open_adapters(settings, retry_delay=retry_delay) as adapters, adapters.lease.held():
-        return await run_tick(
-            adapters.source, adapters.store, adapters.sinks, tenant_id=settings.tenant_id, cloud=adapters.cloud,
-            now=now or datetime.now(timezone.utc), dead_letter_age=settings.dead_letter_after,
-        )
+        try:
+            report = await run_tick(
+                adapters.source, adapters.store, adapters.sinks, tenant_id=settings.tenant_id, cloud=adapters.cloud,
+                now=now, dead_letter_age=settings.dead_letter_after,
+            )
+        except SyncwatchError as error:
+            await _record_health(adapters, settings, now, succeeded=False, summary="", problem=str(error))
+            raise
+        problems = report.problems()
+        await _record_health(adapters, settings, now, succeeded=not problems, summary=report.summary(),
+                             problem=problems[0] if problems else "")
+        return report
+
+
+async def read_health(settings: Settings, *, now: datetime | None = None) -> tuple[dict[str, Any], bool]:
+    """The last tick's outcome, and whether syncwatch is healthy: a successful tick within 3 schedule periods."""
+    now = now or datetime.now(timezone.utc)
+    async with open_adapters(settings) as adapters:
+        health = await adapters.health.load()
+    healthy = not is_stale(health, now=now, period=schedule_period(settings.poll_schedule))
+    body = {
+        "healthy": healthy, "lastTickAt": _iso(health.last_tick_at), "lastSuccessAt": _iso(health.last_success_at),
+        "consecutiveFailures": health.consecutive_failures, "lastSummary": health.last_summary,
+        "lastProblem": health.last_problem,
+    }
+    return body, healthy
+
+
+async def _record_health(adapters: Adapters, settings: Settings, now: datetime, *, succeeded: bool, summary: str, problem: str) -> None:
+    """Best effort: when storage itself is down the tick's own error says so, and this stays quiet."""
+    try:
+        health, notice = after_tick(await adapters.health.load(), now=now, succeeded=succeeded, summary=summary, problem=problem)
+        if notice is not Notice.NONE and not await _tell_people(adapters, settings, health, notice):
+            # Not told: keep the state that makes the next tick try again.
+            health = replace(health, alerted=notice is Notice.RECOVERED)
+        await adapters.health.save(health)
+    except StorageError:
+        logging.getLogger(__name__).warning("syncwatch: could not record this tick's health", exc_info=False)
+
+
+async def _tell_people(adapters: Adapters, settings: Settings, health: Health, notice: Notice) -> bool:
+    """The health card goes to the default Teams route; without one, the log line has to do."""
+    default = next((sink for sink in adapters.sinks if getattr(sink, "id", "") == f"teams:{DEFAULT_ROUTE}"), None)
+    logging.getLogger(__name__).warning("syncwatch: %s: %s", notice.value, health.last_problem or health.last_summary)
+    if default is None:
+        return True
+    card = health_card(unhealthy=notice is Notice.UNHEALTHY, failures=health.consecutive_failures,
+                       problem=health.last_problem, tenant_id=settings.tenant_id)
+    try:
+        await default.post_message(teams_message(card))  # type: ignore[attr-defined]
+    except SinkError:
+        return False
+    return True
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 async def run_discovery(settings: Settings, *, now: datetime | None = None) -> Observation:
@@ -59,6 +120,7 @@ async def open_adapters(
     from shared.adapters.graph_jobs import Discovery, GraphJobSource
     from shared.adapters.storage_queue import StorageQueueSink
     from shared.adapters.table_lease import TableTickLease
+    from shared.adapters.table_health import TableHealth
     from shared.adapters.table_store import TableSnapshotStore
     from shared.adapters.table_watchlist import TableWatchlist
 
@@ -81,6 +143,7 @@ async def open_adapters(
             store=store,
             sinks=[queue, *await _teams_sinks(stack, settings.teams)],
             lease=TableTickLease(store.table, store.tenant_partition, settings.storage),
+            health=TableHealth(store.table, store.tenant_partition, settings.storage),
             cloud=cloud,
         )
 

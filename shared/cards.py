@@ -87,6 +87,26 @@ def baseline_card(unhealthy: Sequence[Event], *, watched: int) -> dict[str, Any]
     return _card([_header(worst, title, _tenant_line(unhealthy)), *_rows(unhealthy)], [])
 
 
+def health_card(*, unhealthy: bool, failures: int, problem: str, tenant_id: str) -> dict[str, Any]:
+    """syncwatch about itself: failing ticks nobody else would notice, and their end."""
+    if unhealthy:
+        header = _header(Severity.CRITICAL, f"⚠️ syncwatch is unhealthy: {failures} ticks in a row failed",
+                         f"Tenant {tenant_id} · provisioning transitions may go unreported until this is fixed")
+        return _card([header, _facts([("Cause", _clip(problem or "unknown", MAX_ERROR_CHARS)), ("What to do", _remedy(problem))])], [])
+    header = _header(Severity.RESOLVED, "✅ syncwatch is healthy again", f"Tenant {tenant_id} · ticks succeed again")
+    return _card([header], [])
+
+
+def _remedy(problem: str) -> str:
+    if "403" in problem:
+        return "Grant the identity Application.Read.All and Synchronization.Read.All (an administrator), see docs/deploy.md"
+    if "401" in problem:
+        return "Check the managed identity or credential syncwatch signs in with"
+    if "storage" in problem:
+        return "Check the storage account, its firewall, and the identity's table and queue roles"
+    return "Run `python -m shared check` with the Function's settings and follow its lines"
+
+
 def _title(event: Event) -> str:
     data = event.data
     app = _name(data)

@@ -1,28 +1,59 @@
-"""The command line: builds settings and calls the tick, like the timer function does.
+"""The command line: builds settings and calls the tick, like the timer function does, plus the operator's
+commands (status, check, outbox).
 
-Each error owns its exit code and prints one line to stderr: 2 for settings or usage, 1 for a tick
-that left something unread or undelivered (retried next tick), 0 when everything was delivered.
+Each error owns its exit code and prints one line to stderr: 2 for settings or usage, 1 for something not
+read or not delivered (retried next tick; for `check`, any failed check), 0 when all went well. Secrets
+(webhook URLs, connection strings, keys) are never printed: routes show their host, storage its account.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from shared import __version__
-from shared.errors import EXIT_INCOMPLETE, EXIT_OK, SyncwatchError
-from shared.model import Transition
+from shared.errors import (
+    EXIT_INCOMPLETE,
+    EXIT_OK,
+    EXIT_USAGE,
+    AnotherTickRunning,
+    SyncwatchError,
+)
+from shared.checks import CheckResult, describe_settings, ensure_table, run_checks
+from shared.model import Job, ReadFailure, Transition
 from shared.tick import TickReport
+
+if TYPE_CHECKING:
+    from shared.outbox import OutboxEntry
+    from shared.settings import Settings
 
 app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     no_args_is_help=True,
-    help="syncwatch: watches Entra ID provisioning jobs and reports every status transition.",
+    rich_markup_mode="markdown",  # paragraphs reflow to the terminal; indented blocks stay as written
+    help=(
+        "syncwatch: watches Entra ID provisioning jobs and reports every status transition.\n\n"
+        "Run it as `syncwatch` (after `pip install -e .`) or as `python -m shared`. Settings come from the "
+        "environment, then from local.settings.json in the repo root.\n\n"
+        "Exit codes: 0 ok; 1 something not read or not delivered (for `check`: a check failed); 2 settings or usage."
+        "\n\nExamples:\n\n    syncwatch check\n    syncwatch status\n    syncwatch poll --once\n    syncwatch outbox --help"
+    ),
 )
+outbox_app = typer.Typer(no_args_is_help=False, rich_markup_mode="markdown")
+app.add_typer(outbox_app, name="outbox")
+
 
 
 def _version(value: bool) -> None:
@@ -35,7 +66,7 @@ def _version(value: bool) -> None:
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
 ) -> None:
-    """Settings come from the environment, then from local.settings.json in the repo root."""
+    """The commands share settings and exit codes; see `syncwatch COMMAND --help`."""
 
 
 @app.command()
@@ -45,9 +76,13 @@ def poll(
 ) -> None:
     """Read every job, diff against the snapshot, deliver the transitions.
 
-    Examples:\n
-      python -m shared poll --once\n
-      python -m shared poll --interval 60
+    Prints one line per transition, then the tick's summary. On a terminal, a spinner with the elapsed
+    time runs on stderr while a tick works; piped or redirected, the output stays plain.
+
+    Examples:
+
+        syncwatch poll --once
+        syncwatch poll --interval 60
     """
     while True:
         code = _guarded(_tick)
@@ -63,15 +98,125 @@ def discover() -> None:
     Ticks poll only the watchlist; discovery also runs by itself, a slice per tick, every
     DISCOVERY_INTERVAL. Run this after connecting a new app to see it at once.
 
-    Example:\n
-      python -m shared discover
+    Example:
+
+        syncwatch discover
     """
     raise typer.Exit(_guarded(_discover))
 
 
 @app.command()
+def status(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts: `{source, readAt, jobs, notRead}`."),
+    from_snapshot: bool = typer.Option(
+        False, "--from-snapshot", help="Show what the last tick stored instead of reading Graph (works while Graph is down)."
+    ),
+) -> None:
+    """A table of every watched job, live from Graph or from the snapshot.
+
+    Columns: app, template, code, since when, failed runs in a row, last run and its result, quarantine
+    reason. Most severe first, coloured by severity on a terminal; plain aligned columns when piped.
+
+    Live (the default) reads every watched job from Graph now, outside any tick: nothing is diffed,
+    delivered or written to the snapshot (only discovery's bookkeeping advances, as in a tick).
+
+    SINCE is when the job entered its present state, as far as Graph tells: in Quarantine, the start of
+    the quarantine series (`quarantine.seriesBegan`, else `quarantine.currentBegan`); with any other code,
+    the start of the last successful run (`lastSuccessfulExecution.timeBegan`), else of the last run
+    (`lastExecution.timeBegan`). LAST RUN is when the last run ended (or began). Times are UTC.
+
+    Exits 1 when a service principal could not be read: one line on stderr names it, the table shows the rest.
+
+    Examples:
+
+        syncwatch status
+        syncwatch status --from-snapshot
+        syncwatch status --json | jq -r '.jobs[] | select(.code == "Quarantine") | .app'
+    """
+    raise typer.Exit(_guarded(lambda: _status(as_json=as_json, from_snapshot=from_snapshot)))
+
+
+@app.command()
+def check(
+    send_test_card: bool = typer.Option(
+        False, "--send-test-card", help="Also post a clearly marked test card to each Teams route."
+    ),
+) -> None:
+    """Check that syncwatch can run here: settings, table, queue, Graph permissions, Teams.
+
+    Listing one service principal tells whether Application.Read.All is granted; reading one service
+    principal's synchronization jobs (from GRAPH_SERVICE_PRINCIPAL_IDS or the snapshot, else the one just
+    listed) tells whether Synchronization.Read.All is. A missing table or queue is created, as the first
+    tick would create it.
+
+    Passed checks print on stdout; each failed check is one line on stderr that ends with what to fix.
+    Exits 0 when every check passed, 1 when one failed, 2 when a setting is invalid.
+
+    Examples:
+
+        syncwatch check
+        syncwatch check --send-test-card
+    """
+    raise typer.Exit(_guarded(lambda: _check(send_test_card=send_test_card)))
+
+
+@outbox_app.callback(invoke_without_command=True)
+def outbox(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts: `{sinks, entries}`."),
+) -> None:
+    """The deliveries still owed, per sink: pending and dead-lettered. `outbox retry` retries them.
+
+    Sinks are the queue and each Teams route. Pending deliveries are due now or backing off after a failure;
+    dead-lettered ones failed for longer than OUTBOX_DEAD_LETTER_AFTER and are no longer retried. Exits 0
+    when the outbox was read, whatever it holds.
+
+    Examples:
+
+        syncwatch outbox
+        syncwatch outbox --json
+        syncwatch outbox retry
+    """
+    if ctx.invoked_subcommand is None:
+        raise typer.Exit(_guarded(lambda: _outbox_list(as_json=as_json)))
+
+
+@outbox_app.command("retry")
+def outbox_retry(
+    sink: Annotated[list[str] | None, typer.Option(
+        "--sink", help="Only this sink: `queue`, `teams:ROUTE` or a route name. Repeatable. Default: every sink."
+    )] = None,
+    then_poll: bool = typer.Option(False, "--poll", help="Then run one tick at once (as `poll --once`) and exit with its code."),
+) -> None:
+    """Make every owed delivery due now, dead-lettered ones included; the next tick delivers them.
+
+    Each chosen delivery's next attempt becomes now and its dead-letter mark is cleared; its attempts and
+    last error are kept. This command sends nothing itself: the next tick does (the timer's, or
+    `syncwatch poll --once`; `--poll` runs that tick right away). A delivery older than
+    OUTBOX_DEAD_LETTER_AFTER gets one more attempt, and is dead-lettered again if that fails too. Runs
+    under the tick lease, so it never races a tick.
+
+    Examples:
+
+        syncwatch outbox retry
+        syncwatch outbox retry --sink teams:default --poll
+    """
+    code = _guarded(lambda: _outbox_retry(sink or []))
+    if code == EXIT_OK and then_poll:
+        code = _guarded(_tick)
+    raise typer.Exit(code)
+
+
+@app.command()
 def demo() -> None:
-    """Run the built-in demo: Azurite plus the Graph simulator, ticking through a scripted scenario."""
+    """Run the built-in demo: Azurite plus the Graph simulator, ticking through a scripted scenario.
+
+    Needs no settings, and never reads or writes local.settings.json.
+
+    Example:
+
+        syncwatch demo
+    """
     from shared.demo import run_demo
 
     raise typer.Exit(_guarded(run_demo))
@@ -94,21 +239,28 @@ def describe_transition(transition: Transition) -> str:
     return f"[{transition.severity.value:>8}] {transition.kind.value:<13} {name} / {job.template_id}: {before} → {after}"
 
 
-def _tick() -> int:
-    from shared.bootstrap import run_configured_tick
+def _settings() -> Settings:
     from shared.settings import load_settings, read_environment
 
-    settings = load_settings(read_environment())
-    report = asyncio.run(run_configured_tick(settings))
+    return load_settings(read_environment())
+
+
+def _tick() -> int:
+    from shared.bootstrap import run_configured_tick
+
+    settings = _settings()
+    with _busy("tick: reading Graph, diffing, delivering"):
+        report = asyncio.run(run_configured_tick(settings))
     print_report(report)
     return report.exit_code
 
 
 def _discover() -> int:
     from shared.bootstrap import run_discovery
-    from shared.settings import load_settings, read_environment
 
-    observation = asyncio.run(run_discovery(load_settings(read_environment())))
+    settings = _settings()
+    with _busy("discovery: listing every service principal and reading their jobs"):
+        observation = asyncio.run(run_discovery(settings))
     with_jobs = len({job.service_principal.id for job in observation.jobs})
     typer.echo(f"discovery: {len(observation.listed_sps)} service principals read, {with_jobs} with provisioning jobs "
                f"({len(observation.jobs)} jobs) now on the watchlist")
@@ -117,14 +269,172 @@ def _discover() -> int:
     return EXIT_INCOMPLETE if observation.failures else EXIT_OK
 
 
+@contextmanager
+def _busy(label: str) -> Iterator[None]:
+    """A spinner, a pulsing bar and the elapsed time on stderr while something slow runs, only on a
+    terminal (nothing when piped). The tick offers no per-SP progress callback, so it does not count."""
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield
+        return
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        progress.add_task(label, total=None)
+        yield
+
+
+# ── status ──────────────────────────────────────────────────────────────────────────────────────────
+
+
+def _status(*, as_json: bool, from_snapshot: bool) -> int:
+    from shared.status_view import job_rows, status_counts, status_json, status_plain, status_table
+
+    settings = _settings()
+    now = datetime.now(UTC)
+    with _busy("reading the snapshot" if from_snapshot else "reading every watched job from Graph"):
+        jobs, failures = asyncio.run(_read_jobs(settings, now, from_snapshot=from_snapshot))
+    rows = job_rows(jobs)
+    if as_json:
+        document = status_json(rows, source="snapshot" if from_snapshot else "graph",
+                               read_at=None if from_snapshot else now, not_read=failures)
+        typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        console = Console(highlight=False)
+        if console.is_terminal:
+            title = "From the snapshot (as the last tick stored it)" if from_snapshot else f"Live from Graph, {now:%Y-%m-%d %H:%M} UTC"
+            console.print(status_table(rows, title=title))
+            console.print(status_counts(rows) if rows else "No job is watched yet: run `syncwatch discover`, or wait for a tick.")
+        else:
+            typer.echo(status_plain(rows))
+    if failures:
+        typer.echo(f"syncwatch: not read: {'; '.join(f.message for f in failures)}", err=True)
+        return EXIT_INCOMPLETE
+    return EXIT_OK
+
+
+async def _read_jobs(settings: Settings, now: datetime, *, from_snapshot: bool) -> tuple[Sequence[Job], Sequence[ReadFailure]]:
+    from shared.bootstrap import open_adapters
+
+    async with open_adapters(settings) as adapters:
+        if from_snapshot:
+            stored = await adapters.store.load()
+            return tuple(stored.jobs.values()), ()
+        await ensure_table(adapters, settings)  # discovery keeps its watchlist in the table
+        observation = await adapters.source.read(now)
+        return observation.jobs, observation.failures
+
+
+# ── check ───────────────────────────────────────────────────────────────────────────────────────────
+
+
+def _check(*, send_test_card: bool) -> int:
+    settings = _settings()  # an invalid setting raises SettingsError: one line, exit 2
+    results = [_emit(CheckResult("settings", True, describe_settings(settings)))]
+    results += asyncio.run(run_checks(settings, send_test_card=send_test_card, emit=_emit))
+    failed = sum(result.ok is False for result in results)
+    tried = sum(result.ok is not None for result in results)
+    typer.echo(f"check: {failed} of {tried} checks failed" if failed else f"check: all {tried} checks passed")
+    return EXIT_INCOMPLETE if failed else EXIT_OK
+
+
+def _emit(result: CheckResult) -> CheckResult:
+    """Passed and skipped checks on stdout; a failed one is one line on stderr ending in what to fix."""
+    if result.ok is False:
+        typer.echo(f"syncwatch: check failed: {result.name}: {result.detail}; fix: {result.fix}", err=True)
+    else:
+        mark, colour = ("ok  ", "green") if result.ok else ("skip", "yellow")
+        typer.echo(typer.style(mark, fg=colour, bold=True) + f"  {result.name}: {result.detail}")
+    return result
+
+
+
+# ── outbox ──────────────────────────────────────────────────────────────────────────────────────────
+
+
+def _outbox_list(*, as_json: bool) -> int:
+    from shared.status_view import outbox_json, outbox_rows, outbox_text
+
+    settings = _settings()
+    entries, sinks = asyncio.run(_load_outbox(settings))
+    rows = outbox_rows(entries)
+    if as_json:
+        typer.echo(json.dumps(outbox_json(rows, sinks), indent=2, ensure_ascii=False))
+    else:
+        typer.echo(outbox_text(rows, sinks, now=datetime.now(UTC)))
+    return EXIT_OK
+
+
+async def _load_outbox(settings: Settings) -> tuple[tuple[OutboxEntry, ...], list[str]]:
+    from shared.bootstrap import open_adapters
+
+    async with open_adapters(settings) as adapters:
+        stored = await adapters.store.load()
+        return stored.outbox, [sink.id for sink in adapters.sinks]
+
+
+def _outbox_retry(sinks: Sequence[str]) -> int:
+    settings = _settings()
+    now = datetime.now(UTC)
+    try:
+        made_due, total = asyncio.run(_make_due(settings, sinks, now))
+    except AnotherTickRunning:
+        raise SyncwatchError("another tick is running for this tenant, so nothing was changed: run `syncwatch outbox "
+                             "retry` again in a minute") from None
+    if not total:
+        typer.echo("outbox: nothing owed" + (f" to {', '.join(sinks)}" if sinks else "") + "; nothing to retry")
+        return EXIT_OK
+    for entry in made_due:
+        data = entry.event.data
+        was = " (was dead-lettered)" if entry.dead_lettered else ""
+        typer.echo(f"due now: {entry.sink}  {entry.event.severity.value} {entry.event.type.rsplit('.', 1)[-1]} "
+                   f"{data.get('servicePrincipalName') or data.get('servicePrincipalId')} / {data.get('templateId')}{was}")
+    dead = sum(entry.dead_lettered for entry in made_due)
+    typer.echo(f"outbox: {total} deliveries owed, {len(made_due)} made due now ({dead} were dead-lettered); "
+               "the next tick delivers them: `syncwatch poll --once`, or wait for the timer")
+    return EXIT_OK
+
+
+async def _make_due(settings: Settings, sinks: Sequence[str], now: datetime) -> tuple[list[OutboxEntry], int]:
+    """Under the tick lease: the chosen entries rewritten with no next attempt and no dead-letter mark (their
+    attempts and last error kept). Returns the entries as they were, and how many were owed in all."""
+    from shared.bootstrap import open_adapters
+    from shared.outbox import Settlement
+
+    async with open_adapters(settings) as adapters, adapters.lease.held():
+        stored = await adapters.store.load()
+        wanted = _sink_ids(sinks, [sink.id for sink in adapters.sinks], [entry.sink for entry in stored.outbox])
+        chosen = [entry for entry in stored.outbox if wanted is None or entry.sink in wanted]
+        stale = [entry for entry in chosen if entry.dead_lettered or not entry.is_due(now)]
+        fresh = tuple(replace(entry, next_attempt_at=None, dead_lettered=False) for entry in stale)
+        await adapters.store.settle(Settlement(retried=fresh))
+        return stale, len(chosen)
+
+
+def _sink_ids(given: Sequence[str], configured: Sequence[str], owed: Sequence[str]) -> set[str] | None:
+    """`--sink` values as sink ids (a bare route name means its Teams sink); None for every sink."""
+    if not given:
+        return None
+    known = set(configured) | set(owed)
+    ids = {value if value in known else f"teams:{value}" for value in given}
+    unknown = sorted(value for value in given if value not in known and f"teams:{value}" not in known)
+    if unknown:
+        raise typer.BadParameter(f"no sink {', '.join(unknown)}; the sinks are {', '.join(sorted(known))}", param_hint="--sink")
+    return ids
+
+
 def _guarded(action: Callable[[], int]) -> int:
     try:
         return action()
     except SyncwatchError as error:
         typer.echo(f"syncwatch: {error}", err=True)
         return error.exit_code
+    except typer.BadParameter as error:
+        typer.echo(f"syncwatch: {error.format_message()}", err=True)
+        return EXIT_USAGE
 
 
 def main() -> None:
+    # A Teams retry is summed up in the tick's one problem line; stamina's own warning per retry would reach
+    # stderr through logging's last-resort handler as extra lines.
+    logging.getLogger("stamina").setLevel(logging.ERROR)
     app(prog_name="syncwatch")
-

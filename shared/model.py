@@ -14,14 +14,14 @@ PAUSED = "Paused"
 ACTIVE = "Active"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SyncError:
     code: str | None = None
     message: str | None = None
     tenant_actionable: bool | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaskExecution:
     activity_identifier: str | None = None
     count_entitled: int | None = None
@@ -39,7 +39,7 @@ class TaskExecution:
     time_ended: datetime | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Quarantine:
     current_began: datetime | None = None
     next_attempt: datetime | None = None
@@ -49,7 +49,7 @@ class Quarantine:
     error: SyncError | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Progress:
     completed_units: int | None = None
     progress_observation_date_time: datetime | None = None
@@ -57,7 +57,7 @@ class Progress:
     units: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SyncStatus:
     code: str | None = None
     count_successive_complete_failures: int | None = None
@@ -73,21 +73,21 @@ class SyncStatus:
     troubleshooting_url: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Schedule:
     expiration: datetime | None = None
     interval: str | None = None
     state: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ServicePrincipal:
     id: str
     app_id: str | None = None
     display_name: str | None = None
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class JobKey:
     """Identifies one job across ticks: a job id is unique only within its service principal."""
 
@@ -95,7 +95,7 @@ class JobKey:
     job_id: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Job:
     service_principal: ServicePrincipal
     id: str
@@ -112,7 +112,7 @@ class Job:
         return self.status.code
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReadFailure:
     """Something Graph did not give this tick; `service_principal_id` is None for the SP listing itself."""
 
@@ -120,7 +120,7 @@ class ReadFailure:
     message: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Observation:
     """What one tick saw, and how far it may be trusted to prove that a job is gone."""
 
@@ -152,7 +152,7 @@ class Severity(enum.Enum):
     RESOLVED = "resolved"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Transition:
     """One detected change of one job. `previous` is None when added, `current` None when removed."""
 

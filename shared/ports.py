@@ -15,6 +15,10 @@ from shared.snapshot_plan import CommitPlan, StoredState
 class JobSource(Protocol):
     async def read(self, now: datetime) -> Observation: ...
 
+    def stats(self) -> dict[str, int]:
+        """Counts of what reading cost so far (requests, 429s, retries), for telemetry."""
+        ...
+
 
 class SnapshotStore(Protocol):
     async def load(self) -> StoredState: ...

@@ -12,14 +12,14 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from shared.cloud import Cloud
 from shared.diff import diff
 from shared.errors import EXIT_INCOMPLETE, EXIT_OK, SyncwatchError
 from shared.events import Event, EventContext, build_event
-from shared.model import ReadFailure, Transition
+from shared.model import PAUSED, QUARANTINE, ReadFailure, Transition
 from shared.outbox import UNKNOWN_SINK, OutboxEntry, Settlement, new_entries, settle
 from shared.ports import EventBatch, EventSink, JobSource, SinkOutcome, SnapshotStore
 from shared.snapshot_plan import plan_commit
@@ -44,6 +44,8 @@ class TickReport:
     dead_lettered: int  # in the outbox, including earlier ticks'
     entities_read: int
     entities_written: int
+    unhealthy_jobs: int = 0  # in Quarantine or Paused
+    graph_stats: dict[str, int] = field(default_factory=dict)  # requests, batch items, 429s, retries
 
     @property
     def undelivered(self) -> tuple[OutboxEntry, ...]:
@@ -87,8 +89,7 @@ async def run_tick(
 ) -> TickReport:
     """Storage failures raise StorageError; Graph failures are per service principal and reported."""
     started = time.monotonic()
-    stored = await store.load()
-    observation = await source.read(now)
+    stored, observation = await asyncio.gather(store.load(), source.read(now))  # independent: overlap them
     transitions = diff(stored.jobs, observation)
     events = tuple(build_event(t, EventContext(tenant_id, cloud, now)) for t in transitions)
     owed = new_entries(events, {sink.id: sink.accepts for sink in sinks}, baseline=not stored.jobs, now=now)
@@ -116,6 +117,8 @@ async def run_tick(
         dead_lettered=sum(e.dead_lettered for e in outbox) + len(settlement.dead_lettered),
         entities_read=len(stored.jobs) + len(stored.outbox) + observation.bookkeeping_read,
         entities_written=written + observation.bookkeeping_written,
+        unhealthy_jobs=sum(job.code in (QUARANTINE, PAUSED) for job in observation.jobs),
+        graph_stats=source.stats(),
     )
 
 

@@ -9,8 +9,8 @@ Items answered 429/503/504 are retried after their Retry-After; every other item
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import httpx
 
@@ -23,12 +23,23 @@ MAX_ATTEMPTS = 4
 _DEFAULT_RETRY_AFTER = 1.0
 
 
-async def get_many(client: GraphClient, paths: Sequence[str], *, concurrency: int = 8) -> list[GraphResponse | GraphError]:
-    """One answer per path, in order: a response (any status) or the GraphError that kept it from one."""
+Answer = GraphResponse | GraphError
+T = TypeVar("T")
+
+
+async def get_many(
+    client: GraphClient, paths: Sequence[str], read: Callable[[int, Answer], T], *, concurrency: int = 8
+) -> list[T]:
+    """`read(index, answer)` for every path, in order; the answer is a response (any status) or the
+    GraphError that kept it from one. Each batch is read as it arrives, so no raw body outlives its batch."""
     limit = asyncio.Semaphore(concurrency)
-    chunks = [list(paths[start : start + MAX_BATCH]) for start in range(0, len(paths), MAX_BATCH)]
-    answers = await asyncio.gather(*(_chunk(client, chunk, limit) for chunk in chunks))
-    return [answer for chunk in answers for answer in chunk]
+
+    async def chunk(start: int) -> list[T]:
+        answers = await _chunk(client, list(paths[start : start + MAX_BATCH]), limit)
+        return [read(start + offset, answer) for offset, answer in enumerate(answers)]
+
+    chunks = await asyncio.gather(*(chunk(start) for start in range(0, len(paths), MAX_BATCH)))
+    return [item for items in chunks for item in items]
 
 
 async def _chunk(client: GraphClient, paths: list[str], limit: asyncio.Semaphore) -> list[GraphResponse | GraphError]:
@@ -38,6 +49,9 @@ async def _chunk(client: GraphClient, paths: list[str], limit: asyncio.Semaphore
         async with limit:
             results = await _post(client, [paths[i] for i in pending])
         retry = [i for i, result in zip(pending, results) if _retryable(result) and attempt < MAX_ATTEMPTS]
+        client.count("batch_items", len(pending))
+        client.count("throttled", sum(isinstance(r, GraphResponse) and r.status == 429 for r in results))
+        client.count("retried_items", len(retry))
         answers.update({i: result for i, result in zip(pending, results) if i not in retry})
         if not retry:
             break

@@ -7,6 +7,7 @@ slowly. Non-2xx answers come back as values so callers decide what "not found" m
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +50,7 @@ class GraphClient:
         self._adapter = adapter
         self._pacer = pacer
         self.base_url = base_url
+        self.stats: Counter[str] = Counter()
 
     async def get(self, path_or_url: str) -> GraphResponse:
         """GET a path below the base URL (or an absolute nextLink); transport failures raise GraphError."""
@@ -67,6 +69,9 @@ class GraphClient:
     def observe(self, headers: httpx.Headers) -> None:
         self._pacer.observe(headers)
 
+    def count(self, name: str, amount: int = 1) -> None:
+        self.stats[name] += amount
+
     async def aclose(self) -> None:
         await self._adapter._http_client.aclose()  # the adapter owns its client but offers no close
 
@@ -84,6 +89,8 @@ class GraphClient:
         except httpx.HTTPError as error:
             raise GraphError(f"{method.value} {_path(path_or_url)} failed: {type(error).__name__}") from error
         self._pacer.observe(response.headers)
+        self.stats["requests"] += 1
+        self.stats["throttled"] += response.status_code == 429
         return GraphResponse(response.status_code, _json_or_none(response), response.headers)
 
 

@@ -56,6 +56,14 @@ class GraphJobSource:
         self._discovery = discovery
         self._watch_only = tuple(service_principal_ids)
 
+    @property
+    def client(self) -> GraphClient:
+        """The Graph client it reads with (same credential, cloud, retries and pacing)."""
+        return self._client
+
+    def stats(self) -> dict[str, int]:
+        return dict(self._client.stats)
+
     async def read(self, now: datetime) -> Observation:
         if self._watch_only:
             return await self._observe(await self._get_listed(self._watch_only))
@@ -103,7 +111,8 @@ class GraphJobSource:
         return _Listing(tuple(found), url if read else state.cursor)
 
     async def _get_listed(self, ids: Sequence[str]) -> _Listing:
-        answers = await get_many(self._client, [f"/servicePrincipals/{sp_id}?$select={SP_FIELDS}" for sp_id in ids])
+        answers = await get_many(self._client, [f"/servicePrincipals/{sp_id}?$select={SP_FIELDS}" for sp_id in ids],
+                                 lambda _, answer: answer)
         found: list[ServicePrincipal] = []
         failures: list[ReadFailure] = []
         for sp_id, answer in zip(ids, answers):
@@ -116,8 +125,9 @@ class GraphJobSource:
         return _Listing(tuple(found), None, tuple(failures))
 
     async def _read_jobs(self, sps: Sequence[ServicePrincipal]) -> dict[str, _SpRead]:
-        answers = await get_many(self._client, [f"/servicePrincipals/{sp.id}/synchronization/jobs" for sp in sps])
-        return {sp.id: _sp_read(sp, answer) for sp, answer in zip(sps, answers)}
+        paths = [f"/servicePrincipals/{sp.id}/synchronization/jobs" for sp in sps]
+        reads = await get_many(self._client, paths, lambda index, answer: _sp_read(sps[index], answer))
+        return {sp.id: read for sp, read in zip(sps, reads)}
 
 
 def _observation(sps: Sequence[ServicePrincipal], reads: dict[str, _SpRead], failures: Sequence[ReadFailure]) -> Observation:

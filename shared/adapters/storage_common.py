@@ -25,7 +25,6 @@ TRANSPORT_OPTIONS: dict[str, Any] = {
 }
 
 ClientT = TypeVar("ClientT")
-T = TypeVar("T")
 # Storage calls in flight at once: enough to hide round trips at baseline, few enough to be polite.
 CONCURRENCY = 16
 
@@ -48,16 +47,20 @@ def storage_error(error: AzureError, account: StorageAccount, what: str) -> Stor
     return StorageError(f"{where}: {type(error).__name__}")
 
 
-async def gather_limited(calls: Iterable[Callable[[], Awaitable[T]]], *, limit: int = CONCURRENCY) -> list[T]:
-    """Awaits every call, at most `limit` at a time; the first error is raised once all have settled."""
-    gate = asyncio.Semaphore(limit)
+async def gather_limited(calls: Iterable[Callable[[], Awaitable[object]]], *, limit: int = CONCURRENCY) -> None:
+    """Awaits every call, at most `limit` at a time, in `limit` workers that pull from `calls` as they go:
+    at baseline there are tens of thousands, and a task each would cost more memory than the work.
+    The first error is raised once every call has run."""
+    pending = iter(calls)
+    errors: list[BaseException] = []
 
-    async def gated(call: Callable[[], Awaitable[T]]) -> T:
-        async with gate:
-            return await call()
+    async def worker() -> None:
+        for call in pending:
+            try:
+                await call()
+            except Exception as error:  # noqa: BLE001 - collected, the first one is raised below
+                errors.append(error)
 
-    results = await asyncio.gather(*(gated(call) for call in calls), return_exceptions=True)
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-    return results  # type: ignore[return-value]
+    await asyncio.gather(*(worker() for _ in range(limit)))
+    if errors:
+        raise errors[0]

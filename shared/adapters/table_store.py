@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from functools import partial
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from azure.core import MatchConditions
 from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
@@ -36,6 +36,8 @@ MAX_STATUS_CHARS = 14 * CHUNK_CHARS  # keeps the whole entity well under 1 MiB
 MAX_TRANSACTION = 100
 _FORBIDDEN = {c: f"%{ord(c):02X}" for c in "%/\\#?|"}
 Operation = tuple[Any, ...]
+MakeOperation = Callable[[], Operation]
+T = TypeVar("T")
 
 
 class TableSnapshotStore:
@@ -74,32 +76,35 @@ class TableSnapshotStore:
 
     async def commit(self, plan: CommitPlan) -> int:
         """Each job's row with its events' outbox rows, atomically; returns entities written."""
-        groups: dict[tuple[str, str], list[Operation]] = defaultdict(list)
+        groups: dict[tuple[str, str], list[MakeOperation]] = defaultdict(list)
         for job in plan.upserts:
-            groups[(self._partition(job.key), job.id)].append(self._write(self._job_entity(job)))
+            groups[(self._partition(job.key), job.id)].append(partial(self._upsert_job, job))
         for key in plan.deletes:
-            groups[(self._partition(key), key.job_id)].append(self._delete(self._partition(key), JOB_ROW + _escape(key.job_id)))
+            groups[(self._partition(key), key.job_id)].append(partial(self._delete, self._partition(key), JOB_ROW + _escape(key.job_id)))
         for entry in plan.outbox:
-            groups[(self._partition(entry.event.key), entry.event.key.job_id)].append(("create", self._entry_entity(entry)))
+            groups[(self._partition(entry.event.key), entry.event.key.job_id)].append(partial(self._create_entry, entry))
         await self._submit(groups)
         return len(plan)
 
     async def settle(self, settlement: Settlement) -> int:
         """Delivered entries are deleted; failed ones rewritten with their attempts and next attempt."""
-        groups: dict[tuple[str, str], list[Operation]] = defaultdict(list)
+        groups: dict[tuple[str, str], list[MakeOperation]] = defaultdict(list)
         for entry in settlement.delivered:
-            pk, rk = self._entry_keys(entry)
-            groups[(pk, "")].append(self._delete(pk, rk))
+            groups[(self._entry_keys(entry)[0], "")].append(partial(self._delete, *self._entry_keys(entry)))
         for entry in settlement.retried:
-            groups[(self._entry_keys(entry)[0], "")].append(self._write(self._entry_entity(entry)))
+            groups[(self._entry_keys(entry)[0], "")].append(partial(self._rewrite_entry, entry))
         await self._submit(groups)
         return len(settlement.delivered) + len(settlement.retried)
 
     async def aclose(self) -> None:
         await self._table.close()
 
-    async def _submit(self, groups: dict[tuple[str, str], list[Operation]]) -> None:
-        async def submit(batch: list[Operation]) -> None:
+    async def _submit(self, groups: dict[tuple[str, str], list[MakeOperation]]) -> None:
+        """Operations are made just before their transaction is sent: at baseline there are tens of
+        thousands, and holding all their entities at once would dominate the tick's memory."""
+
+        async def submit(makers: list[MakeOperation]) -> None:
+            batch = [make() for make in makers]
             self._remember_etags(batch, await self._table.submit_transaction(batch))
 
         try:
@@ -122,6 +127,15 @@ class TableSnapshotStore:
                 self._etags.pop(key, None)
             else:
                 self._etags[key] = result["etag"]
+
+    def _upsert_job(self, job: Job) -> Operation:
+        return self._write(self._job_entity(job))
+
+    def _create_entry(self, entry: OutboxEntry) -> Operation:
+        return ("create", self._entry_entity(entry))
+
+    def _rewrite_entry(self, entry: OutboxEntry) -> Operation:
+        return self._write(self._entry_entity(entry))
 
     def _write(self, entity: dict[str, Any]) -> Operation:
         """Replace when the row was read at load (guarded by its ETag), else create (fails if it appeared)."""
@@ -228,17 +242,17 @@ def _escape(value: str) -> str:
     return "".join(_FORBIDDEN.get(c, f"%{ord(c):02X}" if ord(c) < 32 or 127 <= ord(c) < 160 else c) for c in value)
 
 
-def transactions(groups: dict[tuple[str, str], list[Operation]]) -> Iterable[list[Operation]]:
+def transactions(groups: dict[tuple[str, str], list[T]]) -> Iterable[list[T]]:
     """At most 100 operations, one partition each; a job's operations are never split across two."""
-    by_partition: dict[str, list[list[Operation]]] = defaultdict(list)
+    by_partition: dict[str, list[list[T]]] = defaultdict(list)
     for (partition, _), operations in groups.items():
         by_partition[partition].append(operations)
     for job_groups in by_partition.values():
         yield from _packed(job_groups)
 
 
-def _packed(job_groups: Sequence[list[Operation]]) -> Iterable[list[Operation]]:
-    batch: list[Operation] = []
+def _packed(job_groups: Sequence[list[T]]) -> Iterable[list[T]]:
+    batch: list[T] = []
     for operations in job_groups:
         if batch and len(batch) + len(operations) > MAX_TRANSACTION:
             yield batch

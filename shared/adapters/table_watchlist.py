@@ -52,7 +52,7 @@ class TableWatchlist:
         if before[1] != after[1]:
             operations.append(("upsert", self._state_row(after[1])))
         try:
-            for batch in transactions({(self._partition, op[1]["RowKey"]): [op] for op in operations}):
+            for batch in transactions({(self._partition, str(index)): [op] for index, op in enumerate(operations)}):
                 await self._table.submit_transaction(batch)
         except AzureError as error:
             raise self._error(error) from error

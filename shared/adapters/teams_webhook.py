@@ -79,7 +79,7 @@ class TeamsWebhookSink:
         accepted = len(events) - sum(len(post.event_ids) for post in posts)
         for index, post in enumerate(posts):
             try:
-                await self._post(post.message)
+                await self.post_message(post.message)
             except SinkError as error:
                 # A webhook that is down stays down for the rest of this tick; don't queue behind it.
                 failed = frozenset().union(*(p.event_ids for p in posts[index:]))
@@ -87,7 +87,8 @@ class TeamsWebhookSink:
             accepted += len(post.event_ids)
         return SinkOutcome(self.id, accepted)
 
-    async def _post(self, message: dict[str, object]) -> None:
+    async def post_message(self, message: dict[str, object]) -> None:
+        """One message, with the retries and pacing above; raises SinkError naming the route, not the URL."""
         try:
             async for attempt in stamina.retry_context(on=_backoff, **self._retry):
                 with attempt:

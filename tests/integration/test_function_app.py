@@ -6,10 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from azure.functions.timer import TimerRequest
 import pytest
+from azure.functions.timer import TimerRequest
 
 from shared.simulator.scenarios import DemoTenant
+from tests.integration.functions import functions
 from tests.integration.queue_reader import queued_events
 
 REPO = Path(__file__).resolve().parents[2]
@@ -18,10 +19,7 @@ HEAVY = ("msgraph", "kiota", "azure.storage", "azure.data", "azure.identity", "c
 
 @pytest.fixture(scope="module")
 def poll_body():
-    import function_app
-
-    [function] = function_app.app.get_functions()  # may be called once per FunctionApp
-    assert function.get_function_name() == "poll"
+    function = functions()["poll"]
     trigger = function.get_bindings()[0]
     assert trigger.type == "timerTrigger" and trigger.schedule == "%POLL_SCHEDULE%"
     return function.get_user_function()
@@ -51,3 +49,10 @@ def test_importing_function_app_loads_no_sdk():
     code = "import sys, function_app; print(','.join(sorted(m for m in sys.modules if m.startswith(%r))))" % (HEAVY,)
     loaded = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
     assert loaded == ""
+
+
+def test_health_is_an_http_get_with_function_level_auth():
+    function = functions()["health"]
+    [trigger] = [b for b in function.get_bindings() if b.type == "httpTrigger"]
+    assert trigger.methods == ["GET"] or [str(m) for m in trigger.methods] == ["GET"] or "GET" in str(trigger.methods)
+    assert "function" in str(trigger.auth_level).lower() and trigger.route == "health"

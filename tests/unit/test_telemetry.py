@@ -1,0 +1,31 @@
+import logging
+
+from shared.telemetry import record_tick, set_up_telemetry
+from tools.card_samples import event
+
+
+def report_with(transitions_events):
+    """A TickReport as a tick would make it, for one quarantine."""
+    from shared.outbox import Settlement
+    from shared.tick import TickReport
+    from tools.card_samples import NOW
+
+    return TickReport(
+        tick_id="abc123", started_at=NOW, seconds=1.5, baseline=False, service_principals=3, jobs=4, transitions=(),
+        events=tuple(transitions_events), read_failures=(), outcomes=(), settlement=Settlement(), waiting=(),
+        dead_lettered=0, entities_read=7, entities_written=2, unhealthy_jobs=1, graph_stats={"requests": 3, "throttled": 0},
+    )
+
+
+def test_tick_line_carries_its_counts_as_custom_dimensions(caplog):
+    caplog.set_level(logging.INFO, logger="syncwatch")
+    dimensions = record_tick(report_with([event("Active", "Quarantine")]))
+    record, transition = [r for r in caplog.records if r.name == "syncwatch"]
+    assert record.custom_dimensions == dimensions and record.tick_id == "abc123"
+    assert transition.custom_dimensions["currentCode"] == "Quarantine" and transition.custom_dimensions["app"] == "Salesforce"
+    assert dimensions["unhealthy_jobs"] == 1 and dimensions["graph_requests"] == 3 and dimensions["duration_seconds"] == 1.5
+    assert "tick abc123" in record.getMessage()
+
+
+def test_without_a_connection_string_nothing_is_exported():
+    assert set_up_telemetry({}) is False
