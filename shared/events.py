@@ -15,7 +15,7 @@ from typing import Any
 
 from shared.cloud import Cloud
 from shared.fit import fit, json_bytes
-from shared.graph_json import format_timestamp, to_graph_json
+from shared.graph_json import TRUNCATED, format_timestamp, to_graph_json
 from shared.model import JobKey, Severity, Transition
 
 SCHEMA_VERSION = 1
@@ -24,6 +24,7 @@ DATASCHEMA = f"urn:syncwatch:schema:{SCHEMA_FILE}"
 TYPE_PREFIX = "syncwatch.job."
 # A queue message is 64 KiB after base64, which leaves 48 KiB of JSON; keep room for the envelope.
 MAX_DATA_BYTES = 46 * 1024
+MAX_FIELD_CHARS = 256
 _DROPPABLE_LISTS = ("progress", "synchronizedEntryCountByType")
 
 
@@ -71,12 +72,12 @@ def build_event(transition: Transition, context: EventContext) -> Event:
         "schemaVersion": SCHEMA_VERSION,
         "tenantId": context.tenant_id,
         "servicePrincipalId": sp.id,
-        "servicePrincipalName": sp.display_name,
-        "appId": sp.app_id,
+        "servicePrincipalName": shorten(sp.display_name),
+        "appId": shorten(sp.app_id),
         "jobId": job.id,
-        "templateId": job.template_id,
-        "previousCode": previous_code,
-        "currentCode": current_code,
+        "templateId": shorten(job.template_id),
+        "previousCode": shorten(previous_code),
+        "currentCode": shorten(current_code),
         "severity": transition.severity.value,
         "detectedAt": format_timestamp(context.detected_at),
         "status": status,
@@ -121,6 +122,13 @@ def fit_data(data: dict[str, Any]) -> dict[str, Any]:
     if json_bytes(status) > budget:
         status = {key: value for key, value in status.items() if key not in _DROPPABLE_LISTS}
     return {**data, "status": status}
+
+
+def shorten(text: str | None) -> str | None:
+    """Names and codes outside `status` are not shrunk by fit_data, so they are kept short here."""
+    if text is None or len(text) <= MAX_FIELD_CHARS:
+        return text
+    return text[: MAX_FIELD_CHARS - len(TRUNCATED)] + TRUNCATED
 
 
 def _digest_id(identity: list[Any]) -> str:

@@ -16,7 +16,9 @@ from typing import Any
 from shared.errors import MalformedJobError
 from shared.model import Job, Schedule, ServicePrincipal, SyncStatus
 
-_NEVER_YEAR = 1  # Graph writes 0001-01-01T00:00:00Z for "never"
+_NEVER = datetime(1, 1, 1, tzinfo=timezone.utc)  # Graph writes 0001-01-01T00:00:00Z for "never"
+_INT64 = 2**63 - 1
+MAX_ID = 256
 # Bounds that keep a snapshot entity and a queue message within storage limits whatever Graph sends.
 MAX_TEXT = 4096
 MAX_ITEMS = 50
@@ -29,8 +31,8 @@ def parse_job(raw: object, service_principal: ServicePrincipal) -> Job:
     if not isinstance(raw, dict):
         raise MalformedJobError(f"job of {service_principal.id} is {type(raw).__name__}, not an object")
     job_id = raw.get("id")
-    if not isinstance(job_id, str) or not job_id:
-        raise MalformedJobError(f"job of {service_principal.id} has no string id")
+    if not is_plain_id(job_id):
+        raise MalformedJobError(f"job of {service_principal.id} has no usable id (a string of 1-{MAX_ID} printable characters)")
     try:
         template_id = _decode(str | None, raw.get("templateId"))
         schedule = _decode(Schedule | None, raw.get("schedule")) or Schedule()
@@ -114,8 +116,16 @@ def _decode_entry_counts(raw: object) -> tuple[tuple[str, int | None], ...]:
     return tuple((_decode_str(pair.get("key")) or "", _decode(int | None, pair.get("value"))) for pair in raw[:MAX_ITEMS])
 
 
+def is_plain_id(value: object) -> bool:
+    """Ids end up in keys, URLs and event sources: bounded, printable, one line. Truncating one would merge
+    two jobs, so an odd id makes its job malformed instead."""
+    return isinstance(value, str) and 0 < len(value) <= MAX_ID and value.isprintable()
+
+
 def bounded_text(raw: str) -> str:
-    return raw if len(raw) <= MAX_TEXT else raw[: MAX_TEXT - len(TRUNCATED)] + TRUNCATED
+    """At most MAX_TEXT characters, and valid Unicode: JSON's lone surrogates (\\ud800) cannot be encoded."""
+    text = raw if len(raw) <= MAX_TEXT else raw[: MAX_TEXT - len(TRUNCATED)] + TRUNCATED
+    return text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _decode_str(raw: object) -> str | None:
@@ -127,7 +137,12 @@ def _decode_str(raw: object) -> str | None:
 def _decode_int(raw: object) -> int:
     if isinstance(raw, bool) or not isinstance(raw, (int, str)):
         raise TypeError(f"{type(raw).__name__}, not an integer")
-    return int(raw)  # Int64 may arrive as a string under IEEE754Compatible
+    if isinstance(raw, str) and len(raw) > 20:
+        raise ValueError("not an Int64")
+    value = int(raw)  # Int64 may arrive as a string under IEEE754Compatible
+    if not -_INT64 - 1 <= value <= _INT64:
+        raise ValueError("not an Int64")
+    return value
 
 
 def _decode_bool(raw: object) -> bool:
@@ -142,9 +157,11 @@ def _decode_datetime(raw: object) -> datetime | None:
     if not raw:
         return None
     parsed = datetime.fromisoformat(raw)
-    if parsed.year == _NEVER_YEAR:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    try:
+        utc = (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    except OverflowError as error:
+        raise ValueError(f"timestamp out of range: {raw[:40]!r}") from error
+    return None if utc == _NEVER else utc
 
 
 _DECODERS: dict[Any, Any] = {str: _decode_str, int: _decode_int, bool: _decode_bool, datetime: _decode_datetime}

@@ -16,7 +16,7 @@ from shared.adapters.graph_client import GraphClient, GraphResponse
 from shared.adapters.table_watchlist import TableWatchlist
 from shared.discovery import DiscoveryState, advanced, after_reads
 from shared.errors import GraphError, MalformedJobError
-from shared.graph_json import bounded_text, parse_job
+from shared.graph_json import bounded_text, is_plain_id, parse_job
 from shared.model import Job, Observation, ReadFailure, ServicePrincipal
 
 SP_FIELDS = "id,appId,displayName"
@@ -173,7 +173,7 @@ def _service_principals(raw: object) -> list[ServicePrincipal]:
     return [
         ServicePrincipal(item["id"], _text(item.get("appId")), _text(item.get("displayName")))
         for item in raw
-        if isinstance(item, dict) and isinstance(item.get("id"), str)
+        if isinstance(item, dict) and is_plain_id(item.get("id"))
     ]
 
 

@@ -90,8 +90,8 @@ def test_int64_as_string_is_accepted():
     ("raw", "fragment"),
     [
         ([], "not an object"),
-        ({"templateId": "x"}, "no string id"),
-        ({"id": 5}, "no string id"),
+        ({"templateId": "x"}, "no usable id"),
+        ({"id": 5}, "no usable id"),
         ({"id": "j", "status": "Active"}, "SyncStatus is str"),
         ({"id": "j", "status": {"countSuccessiveCompleteFailures": True}}, "countSuccessiveCompleteFailures"),
         ({"id": "j", "status": {"lastExecution": {"timeBegan": "yesterday"}}}, "lastExecution: timeBegan"),
