@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import sys
 import threading
 import time
 import uuid
@@ -16,11 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from shared.simulator import payloads
+from shared.simulator.loopback import BackgroundServer, LoopbackServer
 
 API_PREFIX = "/v1.0"
 MAX_BATCH_REQUESTS = 20
@@ -164,27 +164,15 @@ class GraphSimulator:
         self._counts: Counter[str] = Counter()
         self._throttled = 0
         self._window = _SlidingWindow()
-        self._server: _Server | None = None
+        self._http = BackgroundServer("graph-simulator")
         self._base_url = ""
-        self._thread: threading.Thread | None = None
 
     def start(self) -> GraphSimulator:
-        if self._server is not None:
-            raise RuntimeError("GraphSimulator is already started")
-        self._server = _Server(self)
-        host, port = self._server.server_address[:2]
-        self._base_url = f"http://{host!s}:{port}{API_PREFIX}"
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="graph-simulator",
-                                        daemon=True)
-        self._thread.start()
+        self._base_url = self._http.start(_Server(self)) + API_PREFIX
         return self
 
     def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join()
-            self._server = self._thread = None
+        self._http.stop()
 
     __enter__ = start
 
@@ -523,20 +511,10 @@ def _page_size(raw: str | None, server_max: int) -> int:
     return min(top, server_max)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    # The default backlog of 5 drops connections under a burst of concurrent requests; the client's SYN
-    # retry then costs a whole second, which looks like a slow service.
-    request_queue_size = 128
-
+class _Server(LoopbackServer):
     def __init__(self, simulator: GraphSimulator) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler)
         self.simulator = simulator
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Stay quiet when a client hangs up first (timeouts); report anything else."""
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -8,15 +8,16 @@ import hmac
 import json
 import re
 import secrets
-import sys
 import threading
 import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from shared.simulator.loopback import BackgroundServer, LoopbackServer
 
 MAX_BODY_BYTES = 28 * 1024
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -64,27 +65,15 @@ class TeamsSink:
         self._lock = threading.Lock()
         self._by_name: dict[str, _Webhook] = {}
         self._by_id: dict[str, _Webhook] = {}
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._http = BackgroundServer("teams-sink")
         self._base_url = ""
 
     def start(self) -> TeamsSink:
-        if self._server is not None:
-            raise RuntimeError("TeamsSink is already started")
-        self._server = _Server(self)
-        host, port = self._server.server_address[:2]
-        self._base_url = f"http://{host!s}:{port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="teams-sink",
-                                        daemon=True)
-        self._thread.start()
+        self._base_url = self._http.start(_Server(self))
         return self
 
     def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join()
-            self._server = self._thread = None
+        self._http.stop()
 
     __enter__ = start
 
@@ -208,20 +197,10 @@ def _shape_problem(message: Any) -> str | None:
     return None
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    # The default backlog of 5 drops connections under a burst of concurrent requests; the client's SYN
-    # retry then costs a whole second, which looks like a slow service.
-    request_queue_size = 128
-
+class _Server(LoopbackServer):
     def __init__(self, sink: TeamsSink) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler)
         self.sink = sink
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Stay quiet when a client hangs up first (timeouts); report anything else."""
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
