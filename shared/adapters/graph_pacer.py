@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 GRAPH_LARGE_TENANT_UNITS = 8000
 WINDOW_SECONDS = 10.0
 # Units count from when Graph handles a request, a round trip after we send it: keep them a little longer.
-MARGIN_SECONDS = 0.5
+MARGIN_SECONDS = 0.25
 _TIGHTEN_ABOVE = 0.9
 
 

@@ -5,7 +5,7 @@ from shared.model import TransitionKind
 from shared.settings import load_settings
 from shared.simulator.scenarios import DemoTenant
 from tests.integration.queue_reader import queued_events
-from tests.integration.ticks import delivered_ids, tick
+from tests.integration.ticks import tick
 from tests.schema import EVENT_VALIDATOR
 
 
