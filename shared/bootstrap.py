@@ -6,7 +6,7 @@ SDKs are imported here, inside the functions, so that importing function_app.py 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -39,11 +39,17 @@ class Adapters:
     cloud: Cloud
 
 
-async def run_configured_tick(settings: Settings, *, now: datetime | None = None, retry_delay: float | None = None) -> TickReport:
+async def run_configured_tick(
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    retry_delay: float | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> TickReport:
     """Exactly one tick, under the tenant's lease; raises AnotherTickRunning when another tick holds it.
     Its outcome is recorded as syncwatch's own health, which `GET /api/health` reports."""
     now = now or datetime.now(timezone.utc)
-    async with open_adapters(settings, retry_delay=retry_delay) as adapters, adapters.lease.held():
+    async with open_adapters(settings, retry_delay=retry_delay, progress=progress) as adapters, adapters.lease.held():
         try:
             report = await run_tick(
                 adapters.source, adapters.store, adapters.sinks, tenant_id=settings.tenant_id, cloud=adapters.cloud,
@@ -112,7 +118,11 @@ async def run_discovery(settings: Settings, *, now: datetime | None = None) -> O
 
 @asynccontextmanager
 async def open_adapters(
-    settings: Settings, *, retry_delay: float | None = None, graph_timeout: float | None = None
+    settings: Settings,
+    *,
+    retry_delay: float | None = None,
+    graph_timeout: float | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> AsyncIterator[Adapters]:
     """The adapters the settings describe, closed on exit; the table and queue are created on first use.
     `retry_delay` and `graph_timeout` (seconds) shorten waits for tests and the soak."""
@@ -139,7 +149,9 @@ async def open_adapters(
         watchlist = TableWatchlist(store.table, store.tenant_partition, settings.storage)
         discovery = Discovery(watchlist, settings.discovery_interval, settings.discovery_pages_per_tick)
         yield Adapters(
-            source=GraphJobSource(graph, discovery=discovery, service_principal_ids=settings.service_principal_ids),
+            source=GraphJobSource(
+                graph, discovery=discovery, service_principal_ids=settings.service_principal_ids, progress=progress
+            ),
             store=store,
             sinks=[queue, *await _teams_sinks(stack, settings.teams)],
             lease=TableTickLease(store.table, store.tenant_partition, settings.storage),

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from shared import __version__
 from shared.errors import (
@@ -249,8 +249,8 @@ def _tick() -> int:
     from shared.bootstrap import run_configured_tick
 
     settings = _settings()
-    with _busy("tick: reading Graph, diffing, delivering"):
-        report = asyncio.run(run_configured_tick(settings))
+    with _busy("tick: reading jobs") as progress:
+        report = asyncio.run(run_configured_tick(settings, progress=progress))
     print_report(report)
     return report.exit_code
 
@@ -270,17 +270,17 @@ def _discover() -> int:
 
 
 @contextmanager
-def _busy(label: str) -> Iterator[None]:
-    """A spinner, a pulsing bar and the elapsed time on stderr while something slow runs, only on a
-    terminal (nothing when piped). The tick offers no per-SP progress callback, so it does not count."""
+def _busy(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr while something slow runs, only on a terminal (nothing when piped): it
+    pulses until the first service principal's jobs are read, then counts them."""
     console = Console(stderr=True)
     if not console.is_terminal:
-        yield
+        yield lambda done, total: None
         return
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
-        progress.add_task(label, total=None)
-        yield
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 # ── status ──────────────────────────────────────────────────────────────────────────────────────────

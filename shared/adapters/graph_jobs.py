@@ -7,7 +7,7 @@ that the diff never mistakes it for removed jobs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -20,6 +20,7 @@ from shared.graph_json import bounded_text, is_plain_id, parse_job
 from shared.model import Job, Observation, ReadFailure, ServicePrincipal
 
 SP_FIELDS = "id,appId,displayName"
+Progress = Callable[[int, int], None]
 FIRST_PAGE = f"/servicePrincipals?$select={SP_FIELDS}&$top=999"
 _PERMISSION_HINT = {401: "check the credential", 403: "grant Application.Read.All and Synchronization.Read.All"}
 
@@ -49,12 +50,19 @@ class _SpRead:
 
 class GraphJobSource:
     def __init__(
-        self, client: GraphClient, *, discovery: Discovery | None = None, service_principal_ids: Sequence[str] = ()
+        self,
+        client: GraphClient,
+        *,
+        discovery: Discovery | None = None,
+        service_principal_ids: Sequence[str] = (),
+        progress: Progress | None = None,
     ) -> None:
-        """`service_principal_ids` bypasses discovery: exactly those SPs are watched."""
+        """`service_principal_ids` bypasses discovery: exactly those SPs are watched. `progress(done, total)`
+        hears of every SP whose jobs were read (a progress bar on a terminal)."""
         self._client = client
         self._discovery = discovery
         self._watch_only = tuple(service_principal_ids)
+        self._progress = progress
 
     @property
     def client(self) -> GraphClient:
@@ -126,8 +134,17 @@ class GraphJobSource:
 
     async def _read_jobs(self, sps: Sequence[ServicePrincipal]) -> dict[str, _SpRead]:
         paths = [f"/servicePrincipals/{sp.id}/synchronization/jobs" for sp in sps]
-        reads = await get_many(self._client, paths, lambda index, answer: _sp_read(sps[index], answer))
-        return {sp.id: read for sp, read in zip(sps, reads)}
+        done = 0
+
+        def read(index: int, answer: GraphResponse | GraphError) -> _SpRead:
+            nonlocal done
+            done += 1
+            if self._progress:
+                self._progress(done, len(sps))
+            return _sp_read(sps[index], answer)
+
+        reads = await get_many(self._client, paths, read)
+        return {sp.id: sp_read for sp, sp_read in zip(sps, reads)}
 
 
 def _observation(sps: Sequence[ServicePrincipal], reads: dict[str, _SpRead], failures: Sequence[ReadFailure]) -> Observation:

@@ -88,3 +88,16 @@ def test_an_sp_whose_jobs_vanish_is_reported_removed_then_dropped_after_confirma
     sim.reset_log()
     tick(settings, sim)
     assert not any(tenant.servicenow in path for _, path in sim.request_log)
+
+
+def test_progress_hears_of_every_service_principal_read(environ, sim):
+    import asyncio
+
+    from shared.bootstrap import run_configured_tick
+
+    settings = steady(environ)
+    for i in range(45):
+        sim.add_job(sim.add_service_principal(display_name=f"App {i}"), template_id="scim")
+    heard: list[tuple[int, int]] = []
+    asyncio.run(run_configured_tick(settings, now=sim.clock, retry_delay=0, progress=lambda done, total: heard.append((done, total))))
+    assert heard[-1] == (45, 45) and [done for done, _ in heard] == list(range(1, 46))
