@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from http.server import BaseHTTPRequestHandler
+from email.message import Message
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -168,7 +168,7 @@ class GraphSimulator:
         self._base_url = ""
 
     def start(self) -> GraphSimulator:
-        self._base_url = self._http.start(_Server(self)) + API_PREFIX
+        self._base_url = self._http.start(LoopbackServer(self._serve_http)) + API_PREFIX
         return self
 
     def stop(self) -> None:
@@ -321,6 +321,10 @@ class GraphSimulator:
         with self._lock:
             self._log.append((method, path))
             self._counts[kind] += 1
+
+    def _serve_http(self, method: str, raw_path: str, body: bytes, headers: Message) -> tuple[int, dict[str, str], bytes]:
+        reply = self._handle(method, raw_path, body, headers.get("client-request-id"))
+        return reply.status, reply.headers, json.dumps(reply.body).encode()
 
     def _handle(self, method: str, raw_path: str, body: bytes, client_request_id: str | None) -> _Reply:
         ids = (str(uuid.uuid4()), client_request_id or str(uuid.uuid4()))
@@ -509,30 +513,3 @@ def _page_size(raw: str | None, server_max: int) -> int:
         raise _GraphError(400, "Request_UnsupportedQuery",
                           f"Invalid page size specified: '{raw}'. Must be between 1 and {MAX_PAGE_SIZE} inclusive.")
     return min(top, server_max)
-
-
-class _Server(LoopbackServer):
-    def __init__(self, simulator: GraphSimulator) -> None:
-        super().__init__(_Handler)
-        self.simulator = simulator
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        reply = self.server.simulator._handle(
-            self.command, self.path, self.rfile.read(length), self.headers.get("client-request-id"))
-        data = json.dumps(reply.body).encode()
-        self.send_response(reply.status)
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silence per-request stderr logging; `GraphSimulator.request_log` records requests."""

@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Callable, Mapping
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+# (method, path with query, body, request headers) -> (status, response headers, response body)
+Answer = Callable[[str, str, bytes, Message], tuple[int, Mapping[str, str], bytes]]
 
 
 class LoopbackServer(ThreadingHTTPServer):
@@ -15,13 +20,33 @@ class LoopbackServer(ThreadingHTTPServer):
     # retry then costs a whole second, which looks like a slow service.
     request_queue_size = 128
 
-    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
-        super().__init__(("127.0.0.1", 0), handler)
+    def __init__(self, answer: Answer) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.answer = answer
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Stay quiet when a client hangs up first (timeouts); report anything else."""
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: LoopbackServer
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        status, headers, body = self.server.answer(self.command, self.path, self.rfile.read(length), self.headers)
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's signature
+        """Quiet: the stand-ins keep their own logs, and a Teams request line carries the webhook's sig."""
 
 
 class BackgroundServer:
