@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from shared.adapters.graph_jobs import GraphJobSource
     from shared.adapters.table_health import TableHealth
     from shared.adapters.table_lease import TableTickLease
+    from shared.adapters.table_mutes import TableMutes
     from shared.adapters.table_store import TableSnapshotStore
     from shared.ports import EventSink
 
@@ -36,6 +37,7 @@ class Adapters:
     sinks: list[EventSink]
     lease: TableTickLease
     health: TableHealth
+    mutes: TableMutes
     cloud: Cloud
 
 
@@ -53,7 +55,7 @@ async def run_configured_tick(
         try:
             report = await run_tick(
                 adapters.source, adapters.store, adapters.sinks, tenant_id=settings.tenant_id, cloud=adapters.cloud,
-                now=now, dead_letter_age=settings.dead_letter_after,
+                now=now, dead_letter_age=settings.dead_letter_after, policy=settings.policy,
             )
         except SyncwatchError as error:
             await _record_health(adapters, settings, now, succeeded=False, summary="", problem=str(error))
@@ -131,6 +133,7 @@ async def open_adapters(
     from shared.adapters.storage_queue import StorageQueueSink
     from shared.adapters.table_lease import TableTickLease
     from shared.adapters.table_health import TableHealth
+    from shared.adapters.table_mutes import TableMutes
     from shared.adapters.table_store import TableSnapshotStore
     from shared.adapters.table_watchlist import TableWatchlist
 
@@ -156,6 +159,7 @@ async def open_adapters(
             sinks=[queue, *await _teams_sinks(stack, settings.teams)],
             lease=TableTickLease(store.table, store.tenant_partition, settings.storage),
             health=TableHealth(store.table, store.tenant_partition, settings.storage),
+            mutes=TableMutes(store.table, store.tenant_partition, settings.storage),
             cloud=cloud,
         )
 

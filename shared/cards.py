@@ -23,6 +23,23 @@ MAX_DIGEST_ROWS = 10
 _STYLE = {Severity.CRITICAL: "attention", Severity.WARNING: "warning", Severity.RESOLVED: "good", Severity.INFO: "accent"}
 _COLOR = {Severity.CRITICAL: "attention", Severity.WARNING: "warning", Severity.RESOLVED: "good", Severity.INFO: "default"}
 _RANK = (Severity.INFO, Severity.RESOLVED, Severity.WARNING, Severity.CRITICAL)
+STATUS_KINDS = ("added", "removed", "statusChanged")
+_ICON = {Severity.CRITICAL: "🚨", Severity.WARNING: "⚠️", Severity.RESOLVED: "✅", Severity.INFO: "ℹ️"}
+_SCHEDULE_PHRASES = {
+    "Disabled": "provisioning was disabled (Entra disables a job left in quarantine too long)",
+    "Paused": "the provisioning schedule was paused",
+    "Active": "the provisioning schedule is active again",
+}
+_DETAIL_LABELS = {
+    "previousReason": "Previous reason", "reason": "Reason", "seriesBegan": "Series began",
+    "seriesCount": "Attempts in this series", "count": "Failed runs in a row", "previousCount": "Before",
+    "threshold": "Threshold crossed", "state": "", "errorCode": "Error code", "timeBegan": "Run began",
+    "timeEnded": "Run ended", "lastSuccessAt": "Last success", "thresholdSeconds": "Allowed without success",
+    "previousState": "Schedule was", "previousEscrowed": "In escrow before", "escrowed": "In escrow now",
+    "factor": "Spike factor", "changes": "Status changes", "windowSeconds": "Counted over",
+    "cooldownSeconds": "Quiet until stable for", "reminder": "Reminder", "quarantinedSince": "Quarantined since",
+    "quarantinedSeconds": "Quarantined for",
+}
 QUARANTINE_REASONS = {
     "EncounteredBaseEscrowThreshold": "too many objects failed to provision (the base escrow threshold was reached)",
     "EncounteredTotalEscrowThreshold": "the total number of objects in error passed its threshold",
@@ -110,7 +127,13 @@ def _remedy(problem: str) -> str:
 def _title(event: Event) -> str:
     data = event.data
     app = _name(data)
-    before, after = data["previousCode"], data["currentCode"]
+    if event.kind in STATUS_KINDS:
+        return _status_title(event, app)
+    return f"{_ICON[event.severity]} {app}: {_finding(event)}"
+
+
+def _status_title(event: Event, app: str) -> str:
+    before, after = event.data["previousCode"], event.data["currentCode"]
     if after is None:
         return f"🗑️ {app}: provisioning job removed"
     if after == QUARANTINE:
@@ -124,14 +147,45 @@ def _title(event: Event) -> str:
     return f"ℹ️ {app}: provisioning is now {after} (was {before})"
 
 
+def _finding(event: Event) -> str:
+    """What a health rule or noise control found, in words; the card's facts give the figures."""
+    d = event.data.get("details") or {}
+    resolved = event.severity is Severity.RESOLVED
+    match event.kind:
+        case "quarantineReasonChanged":
+            return f"quarantine reason changed to {d.get('reason') or 'Unknown'}"
+        case "quarantineSeriesStarted":
+            return "a new series of quarantine attempts began"
+        case "failureStreak":
+            return "provisioning runs succeed again" if resolved else f"{d.get('count')} provisioning runs failed in a row"
+        case "executionFailed":
+            return "the last run failed" if d.get("state") == "Failed" else "the last run had errors on some objects"
+        case "stalled":
+            return "provisioning runs again" if resolved else f"no successful run for {_since(d.get('lastSuccessAt'), event)}"
+        case "scheduleChanged":
+            return _SCHEDULE_PHRASES.get(d.get("state") or "", f"the schedule is now {d.get('state')}")
+        case "escrowSpike":
+            return f"objects in escrow jumped from {d.get('previousEscrowed')} to {d.get('escrowed')}"
+        case "flapping":
+            return "provisioning is stable again" if resolved else (
+                f"flapping ({d.get('changes')} status changes); cards pause until it is stable for "
+                f"{_duration(d.get('cooldownSeconds'))}")
+        case "quarantineReminder":
+            return f"still in quarantine after {_duration(d.get('quarantinedSeconds'))} (reminder {d.get('reminder')})"
+    return f"{event.kind}"
+
+
 def _subtitle(data: dict[str, Any]) -> str:
     return f"Job {data.get('templateId') or '?'} · detected {_when(data['detectedAt'])}"
 
 
 def _transition_facts(data: dict[str, Any]) -> list[tuple[str, str]]:
     status = data["status"]
-    facts = [("App", _name(data)), ("Job", data["jobId"]),
-             ("Change", f"{data['previousCode'] or '—'} → {data['currentCode'] or '—'}")]
+    change = f"{data['previousCode'] or '—'} → {data['currentCode'] or '—'}"
+    details = _detail_facts(data.get("details") or {})
+    facts = [("App", _name(data)), ("Job", data["jobId"]), *(details or [("Change", change)])]
+    if details:
+        facts.append(("Status", data["currentCode"] or "—"))
     quarantine = status.get("quarantine") or {}
     if data["currentCode"] == QUARANTINE and quarantine:
         facts += _quarantine_facts(quarantine)
@@ -141,6 +195,23 @@ def _transition_facts(data: dict[str, Any]) -> list[tuple[str, str]]:
     last = status.get("lastExecution") or {}
     if last.get("timeBegan") or last.get("state"):
         facts.append(("Last run", f"{_when(last.get('timeEnded') or last.get('timeBegan'))} · {last.get('state') or '?'}"))
+    return facts
+
+
+def _detail_facts(details: dict[str, Any]) -> list[tuple[str, str]]:
+    """The kind's own figures, labelled for people; the error message has its own block below."""
+    facts = []
+    for key, value in details.items():
+        if value is None or key not in _DETAIL_LABELS or value in ("began", "ended"):  # the title says which
+            continue
+        if key == "state":
+            facts.append(("Schedule now" if "previousState" in details else "Run result", str(value)))
+            continue
+        if key.endswith("Seconds"):
+            value = _duration(value)
+        elif key.endswith(("At", "Began", "Ended", "Since")):
+            value = _when(value)
+        facts.append((_DETAIL_LABELS[key], str(value)))
     return facts
 
 
@@ -174,13 +245,19 @@ def _actions(data: dict[str, Any]) -> list[dict[str, Any]]:
 def _rows(events: Sequence[Event]) -> list[dict[str, Any]]:
     ordered = sorted(events, key=lambda e: _RANK.index(e.severity), reverse=True)
     rows = [
-        _text(f"**{_name(e.data)}** · {e.data.get('templateId') or '?'}: {e.data['previousCode'] or '—'} → "
-              f"{e.data['currentCode'] or '—'} · [open]({e.data['portalUrl']})", wrap=True, color=_COLOR[e.severity])
+        _text(f"**{_name(e.data)}** · {e.data.get('templateId') or '?'}: {_row_change(e)} · [open]({e.data['portalUrl']})",
+              wrap=True, color=_COLOR[e.severity])
         for e in ordered[:MAX_DIGEST_ROWS]
     ]
     if len(ordered) > MAX_DIGEST_ROWS:
         rows.append(_text(f"…and {len(ordered) - MAX_DIGEST_ROWS} more", isSubtle=True))
     return rows
+
+
+def _row_change(event: Event) -> str:
+    if event.kind in STATUS_KINDS:
+        return f"{event.data['previousCode'] or '—'} → {event.data['currentCode'] or '—'}"
+    return _finding(event)
 
 
 def _tenant_line(events: Sequence[Event]) -> str:
@@ -195,7 +272,11 @@ def _header(severity: Severity, title: str, subtitle: str) -> dict[str, Any]:
 
 
 def _facts(facts: list[tuple[str, str]]) -> dict[str, Any]:
-    return {"type": "FactSet", "facts": [{"title": title, "value": value} for title, value in facts]}
+    """The first fact of each title wins: a kind's own figure over the same one read from the status."""
+    unique: dict[str, str] = {}
+    for title, value in facts:
+        unique.setdefault(title, value)
+    return {"type": "FactSet", "facts": [{"title": title, "value": value} for title, value in unique.items()]}
 
 
 def _text(text: str, **options: Any) -> dict[str, Any]:
@@ -225,6 +306,27 @@ def _name(data: dict[str, Any]) -> str:
 
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _duration(seconds: object) -> str:
+    """3 d 4 h, 5 h 0 min, 40 min: the largest unit and the next, which is all a reader takes in."""
+    if not isinstance(seconds, int):
+        return "unknown"
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    parts = [(days, "d"), (hours, "h"), (rest // 60, "min")]
+    first = next((index for index, (amount, _) in enumerate(parts) if amount), None)
+    if first is None:
+        return f"{seconds} s"
+    return " ".join(f"{amount} {unit}" for amount, unit in parts[first : first + 2])
+
+
+def _since(timestamp: str | None, event: Event) -> str:
+    try:
+        seconds = datetime.fromisoformat(event.data["detectedAt"]) - datetime.fromisoformat(timestamp or "")
+    except (TypeError, ValueError):
+        return "too long"
+    return _duration(int(seconds.total_seconds()))
 
 
 def _when(timestamp: str | None) -> str:

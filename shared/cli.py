@@ -30,13 +30,15 @@ from shared.errors import (
     AnotherTickRunning,
     SyncwatchError,
 )
-from shared.checks import CheckResult, describe_settings, ensure_table, run_checks
+from shared.checks import CheckResult, describe_settings, run_checks
 from shared.model import Job, ReadFailure, Transition
 from shared.tick import TickReport
 
 if TYPE_CHECKING:
+    from shared.model import Mute
     from shared.outbox import OutboxEntry
     from shared.settings import Settings
+    from shared.snapshot_plan import StoredState
 
 app = typer.Typer(
     add_completion=False,
@@ -236,7 +238,11 @@ def describe_transition(transition: Transition) -> str:
     before = transition.previous.code if transition.previous else "—"
     after = transition.current.code if transition.current else "—"
     name = job.service_principal.display_name or job.service_principal.id
-    return f"[{transition.severity.value:>8}] {transition.kind.value:<13} {name} / {job.template_id}: {before} → {after}"
+    details = ", ".join(f"{key}={value}" for key, value in transition.details if value is not None)
+    change = f"{before} → {after}" if before != after else after
+    line = f"[{transition.severity.value:>8}] {transition.kind.value:<23} {name} / {job.template_id}: {change}"
+    line += f" ({details})" if details else ""
+    return line + (f"  [kept from Teams: {transition.withheld}]" if transition.withheld else "")
 
 
 def _settings() -> Settings:
@@ -283,21 +289,95 @@ def _busy(label: str) -> Iterator[Callable[[int, int], None]]:
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
+# ── mute ────────────────────────────────────────────────────────────────────────────────────────────
+
+
+@app.command()
+def mute(
+    job_id: Annotated[str, typer.Argument(help="The job's id, as `syncwatch status --json` shows it (jobId).")],
+    duration: Annotated[str, typer.Option("--for", help="How long: 90m, 4h, 2d (or seconds).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why, for the next person who reads `status`.")] = "",
+) -> None:
+    """Keep a job's Teams cards quiet for a while; the queue still gets every event.
+
+    The mute is stored in the snapshot table, listed by `syncwatch status`, and expires by itself (the
+    next tick after it ends deletes it). Muting again replaces the mute; `syncwatch unmute` ends it now.
+    Withheld cards are counted in each tick's summary and in `status`.
+
+    Examples:
+
+        syncwatch mute salesforce.f10ba5b3ec9d4aacb71b50a821845028 --for 4h --reason "credential rotation"
+        syncwatch unmute salesforce.f10ba5b3ec9d4aacb71b50a821845028
+    """
+    raise typer.Exit(_guarded(lambda: _mute(job_id, duration, reason)))
+
+
+@app.command()
+def unmute(job_id: Annotated[str, typer.Argument(help="The muted job's id.")]) -> None:
+    """End a job's mute now: its next cards reach Teams again."""
+    raise typer.Exit(_guarded(lambda: _unmute(job_id)))
+
+
+def _mute(job_id: str, duration: str, reason: str) -> int:
+    from shared.model import Mute
+    from shared.settings import parse_duration
+
+    span = parse_duration(duration)
+    if span is None:
+        raise typer.BadParameter(f"must be a duration such as 90m, 4h or 2d, got {duration!r}", param_hint="--for")
+    settings = _settings()
+    now = datetime.now(UTC)
+    mute = Mute(job_id, now + span, reason, now)
+    app_name = asyncio.run(_store_mute(settings, mute))
+    typer.echo(f"muted {app_name} / {job_id} on Teams until {mute.until:%Y-%m-%d %H:%M} UTC"
+               f"{f' ({reason})' if reason else ''}; the queue still gets every event")
+    return EXIT_OK
+
+
+async def _store_mute(settings: Settings, mute: Mute) -> str:
+    """The app's name; a job id no watched job has is refused, naming it."""
+    from shared.bootstrap import open_adapters
+
+    async with open_adapters(settings) as adapters:
+        stored = await adapters.store.load()  # creates the table on a first run
+        names = [job.service_principal.display_name or job.service_principal.id
+                 for key, job in stored.jobs.items() if key.job_id == mute.job_id]
+        if not names:
+            raise typer.BadParameter(f"no watched job has id {mute.job_id!r}; `syncwatch status --json` lists the jobIds",
+                                     param_hint="JOB_ID")
+        await adapters.mutes.put(mute)
+        return ", ".join(names)
+
+
+def _unmute(job_id: str) -> int:
+    from shared.bootstrap import open_adapters
+
+    async def remove() -> bool:
+        async with open_adapters(_settings()) as adapters:
+            return await adapters.mutes.remove(job_id)
+
+    if not asyncio.run(remove()):
+        typer.echo(f"syncwatch: job {job_id} is not muted; `syncwatch status` lists the mutes", err=True)
+        return EXIT_USAGE
+    typer.echo(f"unmuted {job_id}: its cards reach Teams again")
+    return EXIT_OK
+
+
 # ── status ──────────────────────────────────────────────────────────────────────────────────────────
 
 
 def _status(*, as_json: bool, from_snapshot: bool) -> int:
-    from shared.status_view import job_rows, status_counts, status_json, status_plain, status_table
+    from shared.status_view import job_rows, noise_rows, noise_text, status_counts, status_json, status_plain, status_table
 
     settings = _settings()
     now = datetime.now(UTC)
     with _busy("reading the snapshot" if from_snapshot else "reading every watched job from Graph"):
-        jobs, failures = asyncio.run(_read_jobs(settings, now, from_snapshot=from_snapshot))
-    rows = job_rows(jobs)
+        jobs, failures, stored = asyncio.run(_read_jobs(settings, now, from_snapshot=from_snapshot))
+    rows, noise = job_rows(jobs), noise_rows(stored, now=now)
     if as_json:
         document = status_json(rows, source="snapshot" if from_snapshot else "graph",
                                read_at=None if from_snapshot else now, not_read=failures)
-        typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        typer.echo(json.dumps({**document, "noise": [row.to_json() for row in noise]}, indent=2, ensure_ascii=False))
     else:
         console = Console(highlight=False)
         if console.is_terminal:
@@ -306,22 +386,27 @@ def _status(*, as_json: bool, from_snapshot: bool) -> int:
             console.print(status_counts(rows) if rows else "No job is watched yet: run `syncwatch discover`, or wait for a tick.")
         else:
             typer.echo(status_plain(rows))
+        if noise:
+            typer.echo(f"\nNoise control (the queue gets every event; these cards were or are kept from Teams):\n{noise_text(noise)}")
     if failures:
         typer.echo(f"syncwatch: not read: {'; '.join(f.message for f in failures)}", err=True)
         return EXIT_INCOMPLETE
     return EXIT_OK
 
 
-async def _read_jobs(settings: Settings, now: datetime, *, from_snapshot: bool) -> tuple[Sequence[Job], Sequence[ReadFailure]]:
+async def _read_jobs(
+    settings: Settings, now: datetime, *, from_snapshot: bool
+) -> tuple[Sequence[Job], Sequence[ReadFailure], StoredState]:
+    """The jobs, live or as stored, and the stored state, which holds the mutes and what each job's
+    noise control remembers."""
     from shared.bootstrap import open_adapters
 
     async with open_adapters(settings) as adapters:
+        stored = await adapters.store.load()  # creates the table on a first run: discovery keeps its watchlist there
         if from_snapshot:
-            stored = await adapters.store.load()
-            return tuple(stored.jobs.values()), ()
-        await ensure_table(adapters, settings)  # discovery keeps its watchlist in the table
+            return tuple(stored.jobs.values()), (), stored
         observation = await adapters.source.read(now)
-        return observation.jobs, observation.failures
+        return observation.jobs, observation.failures, stored
 
 
 # ── check ───────────────────────────────────────────────────────────────────────────────────────────

@@ -47,6 +47,11 @@ class Event:
     data: dict[str, Any]
     key: JobKey
     severity: Severity
+    withheld: str | None = None  # why people are not told (muted, flapping, inhibited); programs always are
+
+    @property
+    def kind(self) -> str:
+        return self.type.removeprefix(TYPE_PREFIX)
 
     def attributes(self) -> dict[str, Any]:
         return {
@@ -80,6 +85,7 @@ def build_event(transition: Transition, context: EventContext) -> Event:
         "currentCode": shorten(current_code),
         "severity": transition.severity.value,
         "detectedAt": format_timestamp(context.detected_at),
+        "details": dict(transition.details),
         "status": status,
         "troubleshootingUrl": job.status.troubleshooting_url,
         "portalUrl": context.cloud.provisioning_page(sp.id, sp.app_id),
@@ -88,6 +94,8 @@ def build_event(transition: Transition, context: EventContext) -> Event:
     # (Active -> NotRun twice): consumers drop repeated ids, so a repeat must really be the same transition.
     previous_status = to_graph_json(transition.previous.status) if transition.previous else None
     identity = [context.tenant_id, sp.id, job.id, event_type, previous_code, current_code, status, previous_status]
+    if transition.details:  # a reminder repeats the same statuses: its number tells it apart
+        identity.append(dict(transition.details))
     return Event(
         id=_digest_id(identity),
         type=event_type,
@@ -97,6 +105,7 @@ def build_event(transition: Transition, context: EventContext) -> Event:
         data=fit_data(data),
         key=job.key,
         severity=transition.severity,
+        withheld=transition.withheld,
     )
 
 

@@ -11,7 +11,7 @@ import functools
 import types
 import typing
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 from shared.errors import MalformedJobError
 from shared.model import Job, Schedule, ServicePrincipal, SyncStatus
@@ -24,6 +24,7 @@ MAX_TEXT = 4096
 MAX_ITEMS = 50
 TRUNCATED = "…[truncated]"
 _ENTRY_COUNTS = "synchronized_entry_count_by_type"
+T = TypeVar("T")
 
 
 def parse_job(raw: object, service_principal: ServicePrincipal) -> Job:
@@ -49,6 +50,11 @@ def parse_status(raw: object) -> SyncStatus:
 
 def parse_schedule(raw: object) -> Schedule:
     return _decode(Schedule | None, raw) or Schedule()
+
+
+def decode_as(cls: type[T], raw: object) -> T:
+    """Any of the model's dataclasses from the JSON `to_graph_json` made of it (syncwatch's own memory too)."""
+    return _decode(cls, raw)  # type: ignore[no-any-return]
 
 
 def to_graph_json(value: Any) -> Any:

@@ -140,9 +140,20 @@ class Observation:
 
 
 class TransitionKind(enum.Enum):
+    """Each kind is its own CloudEvent type, `syncwatch.job.<value>`; docs/events.md is the catalogue."""
+
     ADDED = "added"
     REMOVED = "removed"
     STATUS_CHANGED = "statusChanged"
+    QUARANTINE_REASON_CHANGED = "quarantineReasonChanged"
+    QUARANTINE_SERIES_STARTED = "quarantineSeriesStarted"
+    FAILURE_STREAK = "failureStreak"
+    EXECUTION_FAILED = "executionFailed"
+    STALLED = "stalled"
+    SCHEDULE_CHANGED = "scheduleChanged"
+    ESCROW_SPIKE = "escrowSpike"
+    FLAPPING = "flapping"
+    QUARANTINE_REMINDER = "quarantineReminder"
 
 
 class Severity(enum.Enum):
@@ -152,14 +163,21 @@ class Severity(enum.Enum):
     RESOLVED = "resolved"
 
 
+Detail = str | int | float | bool | None
+
+
 @dataclass(frozen=True, slots=True)
 class Transition:
-    """One detected change of one job. `previous` is None when added, `current` None when removed."""
+    """One detected change of one job. `previous` is None when added, `current` None when removed.
+    `details` are the kind's own facts (a threshold crossed, a duration); `withheld` says why people
+    are not told (muted, flapping, inhibited), while programs still are."""
 
     kind: TransitionKind
     severity: Severity
     previous: Job | None
     current: Job | None
+    details: tuple[tuple[str, Detail], ...] = ()
+    withheld: str | None = None
 
     @property
     def job(self) -> Job:
@@ -167,3 +185,30 @@ class Transition:
         job = self.current or self.previous
         assert job is not None, "a transition has at least one side"
         return job
+
+
+@dataclass(frozen=True, slots=True)
+class JobMemory:
+    """What syncwatch remembers of a job between ticks, beyond what Graph says: kept in the job's row and
+    written only when it changes, so a quiet tick writes nothing."""
+
+    stalled: bool = False
+    changes: tuple[datetime, ...] = ()  # status-code changes within the flap window
+    last_change_at: datetime | None = None
+    flapping: bool = False
+    reminded_at: datetime | None = None  # the quarantine card, or its last reminder
+    reminders: int = 0
+    withheld: int = 0  # cards kept from people so far, for `status`
+
+
+@dataclass(frozen=True, slots=True)
+class Mute:
+    """An operator silenced a job's Teams cards until `until`; its events still reach the queue."""
+
+    job_id: str
+    until: datetime
+    reason: str
+    created_at: datetime
+
+    def active(self, now: datetime) -> bool:
+        return now < self.until

@@ -30,4 +30,6 @@ def matches(match: RouteMatch, event: Event) -> bool:
         return False
     if match.service_principal_ids and data["servicePrincipalId"].lower() not in match.service_principal_ids:
         return False
+    if match.event_kinds and event.kind not in match.event_kinds:
+        return False
     return not match.template_ids or data.get("templateId") in match.template_ids

@@ -16,8 +16,11 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from shared.attention import NoiseSettings
 from shared.cloud import is_loopback
 from shared.errors import SettingsError
+from shared.policy import Exclusions, Policy
+from shared.rules import RuleSettings
 from shared.storage_account import StorageAccount, storage_account_from
 from shared.teams_settings import DEFAULT_DIGEST_THRESHOLD, TeamsSettings, teams_settings_from
 
@@ -41,6 +44,16 @@ DEFAULTS: dict[str, str] = {
     "TEAMS_WEBHOOK_URL": "",
     "TEAMS_ROUTES": "",
     "TEAMS_DIGEST_THRESHOLD": str(DEFAULT_DIGEST_THRESHOLD),
+    "EXCLUDE_SERVICE_PRINCIPAL_IDS": "",
+    "EXCLUDE_TEMPLATE_IDS": "",
+    "FAILURE_STREAK_THRESHOLDS": "1,3,10",
+    "STALL_FLOOR": "2h",
+    "ESCROW_SPIKE_FACTOR": "2",
+    "ESCROW_SPIKE_MIN": "10",
+    "FLAP_MAX_CHANGES": "3",
+    "FLAP_WINDOW": "6h",
+    "FLAP_COOLDOWN": "2h",
+    "REMIND_INTERVAL": "24h",
 }
 LOCAL_SETTINGS_FILE = Path(__file__).resolve().parent.parent / "local.settings.json"
 
@@ -67,6 +80,7 @@ class Settings:
     graph_units_per_10s: int
     poll_schedule: str | None
     teams: TeamsSettings = TeamsSettings()
+    policy: Policy = Policy()
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -86,6 +100,27 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         graph_units_per_10s=_positive_int(environ, "GRAPH_UNITS_PER_10S", "units"),
         poll_schedule=_schedule(environ),
         teams=teams_settings_from(environ),
+        policy=_policy(environ),
+    )
+
+
+def _policy(environ: Mapping[str, str]) -> Policy:
+    return Policy(
+        exclusions=Exclusions(
+            frozenset(_guid_list(environ, "EXCLUDE_SERVICE_PRINCIPAL_IDS")), frozenset(_list(environ, "EXCLUDE_TEMPLATE_IDS"))
+        ),
+        rules=RuleSettings(
+            failure_thresholds=_thresholds(environ, "FAILURE_STREAK_THRESHOLDS"),
+            stall_floor=_duration(environ, "STALL_FLOOR"),
+            escrow_spike_factor=_factor(environ, "ESCROW_SPIKE_FACTOR"),
+            escrow_spike_min=_positive_int(environ, "ESCROW_SPIKE_MIN", "escrowed entries"),
+        ),
+        noise=NoiseSettings(
+            flap_max_changes=_positive_int(environ, "FLAP_MAX_CHANGES", "status changes"),
+            flap_window=_duration(environ, "FLAP_WINDOW"),
+            flap_cooldown=_duration(environ, "FLAP_COOLDOWN"),
+            remind_interval=_duration(environ, "REMIND_INTERVAL"),
+        ),
     )
 
 
@@ -132,8 +167,12 @@ def _optional_guid(environ: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
+def _list(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(item.strip() for item in _value(environ, name).split(",") if item.strip()))
+
+
 def _guid_list(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
-    items = [item.strip() for item in _value(environ, name).split(",") if item.strip()]
+    items = _list(environ, name)
     bad = [item for item in items if not _is_guid(item)]
     if bad:
         raise SettingsError(f"{name} must be comma-separated object ids (GUIDs); not a GUID: {bad[0]!r}")
@@ -170,13 +209,38 @@ def _positive_int(environ: Mapping[str, str], name: str, unit: str) -> int:
     return int(raw)
 
 
-def _duration(environ: Mapping[str, str], name: str) -> timedelta:
-    """Seconds, or a number with a unit: 90s, 30m, 6h, 1d."""
-    raw = _value(environ, name)
-    match = _DURATION.match(raw)
+def parse_duration(raw: str) -> timedelta | None:
+    """Seconds, or a number with a unit: 90s, 30m, 6h, 1d; None for anything else or zero."""
+    match = _DURATION.match(raw.strip())
     if not match or int(match["amount"]) < 1:
-        raise SettingsError(f"{name} must be a duration such as 6h, 90m or 3600 (seconds), got {raw!r}")
+        return None
     return timedelta(seconds=int(match["amount"]) * _UNIT_SECONDS[match["unit"] or "s"])
+
+
+def _duration(environ: Mapping[str, str], name: str) -> timedelta:
+    raw = _value(environ, name)
+    duration = parse_duration(raw)
+    if duration is None:
+        raise SettingsError(f"{name} must be a duration such as 6h, 90m or 3600 (seconds), got {raw!r}")
+    return duration
+
+
+def _thresholds(environ: Mapping[str, str], name: str) -> tuple[int, ...]:
+    items = _list(environ, name)
+    if not items or not all(item.isdigit() and int(item) >= 1 for item in items):
+        raise SettingsError(f"{name} must be comma-separated whole numbers >= 1 such as 1,3,10, got {_value(environ, name)!r}")
+    return tuple(sorted({int(item) for item in items}))
+
+
+def _factor(environ: Mapping[str, str], name: str) -> float:
+    raw = _value(environ, name)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 1 < value < float("inf"):
+        raise SettingsError(f"{name} must be a number above 1 (2 means the escrowed count more than doubled), got {raw!r}")
+    return value
 
 
 def _schedule(environ: Mapping[str, str]) -> str | None:

@@ -7,18 +7,22 @@ the events that describe the change, and a crash after the commit loses nothing.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
-from shared.model import Job, JobKey, Observation, Transition, TransitionKind
+from shared.model import Job, JobKey, JobMemory, Mute
 from shared.outbox import OutboxEntry
 
 
 @dataclass(frozen=True)
 class StoredState:
-    """What the last committed tick left: the snapshot, and the deliveries still owed."""
+    """What the last committed tick left: the snapshot, the deliveries still owed, what syncwatch
+    remembers of each job, and the operators' mutes (keyed by job id)."""
 
     jobs: dict[JobKey, Job]
     outbox: tuple[OutboxEntry, ...]
+    memory: dict[JobKey, JobMemory] = field(default_factory=dict)
+    mutes: dict[str, Mute] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -26,15 +30,27 @@ class CommitPlan:
     upserts: tuple[Job, ...] = ()
     deletes: tuple[JobKey, ...] = ()
     outbox: tuple[OutboxEntry, ...] = ()
+    memory: Mapping[JobKey, JobMemory] = field(default_factory=dict)  # written with each upserted job
+    expired_mutes: tuple[str, ...] = ()
 
     def __len__(self) -> int:
-        return len(self.upserts) + len(self.deletes) + len(self.outbox)
+        return len(self.upserts) + len(self.deletes) + len(self.outbox) + len(self.expired_mutes)
 
 
 def plan_commit(
-    previous: Mapping[JobKey, Job], observation: Observation, transitions: Sequence[Transition], outbox: Sequence[OutboxEntry]
+    stored: StoredState,
+    current: Sequence[Job],
+    gone: Sequence[JobKey],
+    memory: Mapping[JobKey, JobMemory],
+    outbox: Sequence[OutboxEntry],
+    *,
+    now: datetime,
 ) -> CommitPlan:
-    """Only entries whose content changed are written, so a quiet tick writes nothing."""
-    upserts = tuple(job for job in observation.jobs if previous.get(job.key) != job)
-    deletes = tuple(t.job.key for t in transitions if t.kind is TransitionKind.REMOVED)
-    return CommitPlan(upserts, deletes, tuple(outbox))
+    """Only rows whose job or memory changed are written, so a quiet tick writes nothing. `gone` are
+    jobs removed or newly excluded: their rows are deleted."""
+    upserts = tuple(
+        job for job in current
+        if stored.jobs.get(job.key) != job or stored.memory.get(job.key, JobMemory()) != memory.get(job.key, JobMemory())
+    )
+    expired = tuple(job_id for job_id, mute in stored.mutes.items() if not mute.active(now))
+    return CommitPlan(upserts, tuple(gone), tuple(outbox), {job.key: memory.get(job.key, JobMemory()) for job in upserts}, expired)

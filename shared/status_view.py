@@ -17,8 +17,9 @@ from rich.table import Table
 from rich.text import Text
 
 from shared.graph_json import format_timestamp
-from shared.model import ACTIVE, PAUSED, QUARANTINE, Job, ReadFailure, SyncStatus
+from shared.model import ACTIVE, PAUSED, QUARANTINE, Job, JobMemory, ReadFailure, SyncStatus
 from shared.outbox import OutboxEntry
+from shared.snapshot_plan import StoredState
 
 NONE_SHOWN = "-"
 _RANK = {"critical": 0, "warning": 1, "info": 2}
@@ -106,6 +107,51 @@ def _severity(code: str | None, status: SyncStatus) -> str:
         return "critical"
     failing = (status.count_successive_complete_failures or 0) > 0
     return "warning" if code == PAUSED or failing else "info"
+
+
+@dataclass(frozen=True)
+class NoiseRow:
+    """A job whose Teams cards are being held back (muted, flapping), stalled, or that had cards withheld."""
+
+    app: str
+    job_id: str
+    muted_until: datetime | None
+    mute_reason: str
+    flapping: bool
+    stalled: bool
+    withheld: int  # cards kept from Teams so far: muted, flapping, inhibited
+
+    def cells(self) -> tuple[str, ...]:
+        states = [f"muted until {when(self.muted_until)}" + (f" ({self.mute_reason})" if self.mute_reason else "")] if self.muted_until else []
+        states += [name for name, on in (("flapping", self.flapping), ("stalled", self.stalled)) if on]
+        return self.app, self.job_id, ", ".join(states) or NONE_SHOWN, str(self.withheld)
+
+    def to_json(self) -> dict[str, Any]:
+        mute = {"until": iso(self.muted_until), "reason": self.mute_reason} if self.muted_until else None
+        return {"app": self.app, "jobId": self.job_id, "muted": mute, "flapping": self.flapping, "stalled": self.stalled,
+                "keptFromTeams": self.withheld}
+
+
+NOISE_HEADERS = ("APP", "JOB", "NOISE CONTROL", "CARDS KEPT FROM TEAMS")
+
+
+def noise_rows(stored: StoredState, *, now: datetime) -> list[NoiseRow]:
+    """Active mutes (also of jobs not in the snapshot), flapping and stalled jobs, and every job that had cards
+    withheld; expired mutes are left out (the next tick deletes them)."""
+    mutes = {job_id: mute for job_id, mute in stored.mutes.items() if mute.active(now)}
+    rows = []
+    for key, job in stored.jobs.items():
+        memory, mute = stored.memory.get(key, JobMemory()), mutes.pop(key.job_id, None)
+        if mute or memory.flapping or memory.stalled or memory.withheld:
+            rows.append(NoiseRow(job.service_principal.display_name or key.service_principal_id, key.job_id,
+                                 mute and mute.until, mute.reason if mute else "", memory.flapping, memory.stalled,
+                                 memory.withheld))
+    rows += [NoiseRow(NONE_SHOWN, job_id, mute.until, mute.reason, False, False, 0) for job_id, mute in mutes.items()]
+    return sorted(rows, key=lambda row: (row.app.casefold(), row.job_id))
+
+
+def noise_text(rows: Sequence[NoiseRow]) -> str:
+    return aligned([NOISE_HEADERS, *(row.cells() for row in rows)]) if rows else ""
 
 
 def status_json(rows: Sequence[JobRow], *, source: str, read_at: datetime | None, not_read: Sequence[ReadFailure] = ()) -> dict[str, Any]:

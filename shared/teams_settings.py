@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from shared.cloud import is_loopback
 from shared.errors import SettingsError
-from shared.model import Severity
+from shared.model import Severity, TransitionKind
 
 DEFAULT_ROUTE = "default"
 DEFAULT_DIGEST_THRESHOLD = 5
@@ -32,6 +32,7 @@ class RouteMatch:
     app_display_name: str | None = None  # a glob, e.g. "Workday*"
     service_principal_ids: frozenset[str] = frozenset()
     template_ids: frozenset[str] = frozenset()
+    event_kinds: frozenset[str] = frozenset()  # e.g. {"statusChanged", "stalled"}: docs/events.md
 
 
 @dataclass(frozen=True)
@@ -114,13 +115,25 @@ def _route(item: object, index: int, environ: Mapping[str, str]) -> TeamsRoute:
 def _match(raw: object, where: str) -> RouteMatch:
     if not isinstance(raw, dict):
         raise SettingsError(f"{where}: \"match\" must be an object")
-    unknown = set(raw) - {"appDisplayName", "servicePrincipalIds", "templateIds"}
+    unknown = set(raw) - {"appDisplayName", "servicePrincipalIds", "templateIds", "eventKinds"}
     if unknown:
-        raise SettingsError(f"{where}: unknown match key(s) {sorted(unknown)}; use appDisplayName, servicePrincipalIds, templateIds")
+        raise SettingsError(
+            f"{where}: unknown match key(s) {sorted(unknown)}; use appDisplayName, servicePrincipalIds, templateIds, eventKinds"
+        )
     glob = raw.get("appDisplayName")
     if glob is not None and not isinstance(glob, str):
         raise SettingsError(f"{where}: match.appDisplayName must be a string glob such as \"Workday*\"")
-    return RouteMatch(glob, _strings(raw, "servicePrincipalIds", where, lower=True), _strings(raw, "templateIds", where))
+    return RouteMatch(glob, _strings(raw, "servicePrincipalIds", where, lower=True), _strings(raw, "templateIds", where),
+                      _event_kinds(raw, where))
+
+
+def _event_kinds(raw: dict[str, object], where: str) -> frozenset[str]:
+    kinds = _strings(raw, "eventKinds", where)
+    known = {kind.value for kind in TransitionKind}
+    unknown = sorted(kinds - known)
+    if unknown:
+        raise SettingsError(f"{where}: match.eventKinds has unknown kind(s) {unknown}; known: {', '.join(sorted(known))}")
+    return kinds
 
 
 def _strings(raw: dict[str, object], key: str, where: str, *, lower: bool = False) -> frozenset[str]:

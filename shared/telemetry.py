@@ -42,7 +42,7 @@ def record_tick(report: TickReport) -> dict[str, Any]:
     dimensions = tick_dimensions(report)
     LOGGER.info(report.summary(), extra={"custom_dimensions": dimensions, "tick_id": report.tick_id})
     for event in report.events:
-        details = transition_dimensions(event.data, report.tick_id)
+        details = {**transition_dimensions(event.data, report.tick_id), "kind": event.kind, "keptFromTeams": event.withheld}
         LOGGER.info(f"transition {event.type}: {details['app']} {details['previousCode']} -> {details['currentCode']}",
                     extra={"custom_dimensions": details})
     for problem in report.problems():
@@ -74,6 +74,7 @@ def tick_dimensions(report: TickReport) -> dict[str, Any]:
         "transitions": len(report.transitions),
         **{f"transitions_{kind}": count for kind, count in kinds.items()},
         **{f"delivered_{sink}": count for sink, count in delivered.items()},
+        **{f"kept_from_teams_{reason}": count for reason, count in report.withheld.items()},
         "not_read": len(report.read_failures),
         "owed": len(report.undelivered),
         "dead_lettered": report.dead_lettered,

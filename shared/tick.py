@@ -1,4 +1,5 @@
-"""One tick: read Graph -> diff against the snapshot -> commit snapshot and outbox -> deliver -> settle.
+"""One tick: read Graph -> diff against the snapshot -> review for people -> commit snapshot and outbox
+-> deliver -> settle.
 
 The snapshot advances together with the events it produced (the outbox), in one transaction per
 service principal. Delivery then works from the outbox, per sink, so a crash or a failing sink at any
@@ -12,17 +13,19 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from shared.attention import review
 from shared.cloud import Cloud
 from shared.diff import diff
 from shared.errors import EXIT_INCOMPLETE, EXIT_OK, SyncwatchError
 from shared.events import Event, EventContext, build_event
-from shared.model import PAUSED, QUARANTINE, ReadFailure, Transition
+from shared.model import PAUSED, QUARANTINE, Job, JobKey, Observation, ReadFailure, Transition, TransitionKind
 from shared.outbox import UNKNOWN_SINK, OutboxEntry, Settlement, new_entries, settle
+from shared.policy import Exclusions, Policy
 from shared.ports import EventBatch, EventSink, JobSource, SinkOutcome, SnapshotStore
-from shared.snapshot_plan import plan_commit
+from shared.snapshot_plan import StoredState, plan_commit
 
 DEFAULT_DEAD_LETTER_AGE = timedelta(days=7)
 
@@ -46,6 +49,7 @@ class TickReport:
     entities_written: int
     unhealthy_jobs: int = 0  # in Quarantine or Paused
     graph_stats: dict[str, int] = field(default_factory=dict)  # requests, batch items, 429s, retries
+    withheld: Counter[str] = field(default_factory=Counter)  # events kept from people, by reason
 
     @property
     def undelivered(self) -> tuple[OutboxEntry, ...]:
@@ -72,9 +76,15 @@ class TickReport:
             f"tick {self.tick_id}{' (baseline)' if self.baseline else ''}: "
             f"{self.service_principals} service principals, {self.jobs} jobs, {len(self.transitions)} transitions; "
             f"delivered {sinks}; {len(self.read_failures)} not read, {len(self.undelivered)} owed, "
-            f"{self.dead_lettered} dead-lettered; entities read {self.entities_read} written {self.entities_written}; "
-            f"{self.seconds:.2f}s"
+            f"{self.dead_lettered} dead-lettered;{self._withheld_text()} entities read {self.entities_read} "
+            f"written {self.entities_written}; {self.seconds:.2f}s"
         )
+
+    def _withheld_text(self) -> str:
+        if not self.withheld:
+            return ""
+        reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(self.withheld.items()))
+        return f" kept from Teams {sum(self.withheld.values())} ({reasons});"
 
 
 async def run_tick(
@@ -86,14 +96,21 @@ async def run_tick(
     cloud: Cloud,
     now: datetime,
     dead_letter_age: timedelta = DEFAULT_DEAD_LETTER_AGE,
+    policy: Policy = Policy(),
 ) -> TickReport:
     """Storage failures raise StorageError; Graph failures are per service principal and reported."""
     started = time.monotonic()
-    stored, observation = await asyncio.gather(store.load(), source.read(now))  # independent: overlap them
-    transitions = diff(stored.jobs, observation)
+    stored, observed = await asyncio.gather(store.load(), source.read(now))  # independent: overlap them
+    excluded = [key for key, job in stored.jobs.items() if policy.exclusions.excludes(job)]
+    previous, observation = _without_excluded(stored, observed, policy.exclusions)
+    facts = diff(previous, observation, now=now, memory=stored.memory, rules=policy.rules)
+    attention = review(facts, previous, observation.jobs, stored.memory, stored.mutes,
+                       now=now, noise=policy.noise, rules=policy.rules)
+    transitions = attention.transitions
     events = tuple(build_event(t, EventContext(tenant_id, cloud, now)) for t in transitions)
     owed = new_entries(events, {sink.id: sink.accepts for sink in sinks}, baseline=not stored.jobs, now=now)
-    written = await store.commit(plan_commit(stored.jobs, observation, transitions, owed))
+    gone = [t.job.key for t in transitions if t.kind is TransitionKind.REMOVED] + excluded
+    written = await store.commit(plan_commit(stored, observation.jobs, gone, attention.memory, owed, now=now))
 
     outbox = stored.outbox + owed
     due = tuple(entry for entry in outbox if entry.is_due(now))
@@ -119,7 +136,15 @@ async def run_tick(
         entities_written=written + observation.bookkeeping_written,
         unhealthy_jobs=sum(job.code in (QUARANTINE, PAUSED) for job in observation.jobs),
         graph_stats=source.stats(),
+        withheld=attention.withheld,
     )
+
+
+def _without_excluded(stored: StoredState, observed: Observation, exclusions: Exclusions) -> tuple[dict[JobKey, Job], Observation]:
+    """Excluded jobs vanish from both sides, silently: leaving them out is not their removal."""
+    previous = {key: job for key, job in stored.jobs.items() if not exclusions.excludes(job)}
+    jobs = tuple(job for job in observed.jobs if not exclusions.excludes(job))
+    return previous, replace(observed, jobs=jobs)
 
 
 async def _deliver(

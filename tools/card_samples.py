@@ -11,7 +11,7 @@ from shared.diff import diff
 from shared.events import Event, EventContext, build_event
 from shared.graph_json import parse_job
 from shared.cards import plan_posts
-from shared.model import Job, Observation, ServicePrincipal
+from shared.model import Detail, Job, Observation, ServicePrincipal, Severity, Transition, TransitionKind
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -44,7 +44,7 @@ def event(before: str | None, after: str | None, **job_options: Any) -> Event:
     previous = {} if before is None else {job.key: job for job in [_job(before, **job_options)]}
     jobs = (_job(after, **job_options),) if after else ()
     current = Observation(jobs, listed_sps=frozenset(j.service_principal.id for j in jobs) or frozenset({SALESFORCE.id}))
-    [transition] = diff(previous, current)
+    transition = diff(previous, current, now=CONTEXT.detected_at)[0]  # the status change; rules follow it
     return build_event(transition, CONTEXT)
 
 
@@ -53,12 +53,44 @@ def many(count: int, after: str = "Quarantine") -> list[Event]:
     return [event("Active", after, name=f"App {i:02}", sp_id=f"0a1b2c3d-0000-4000-8000-{i:012}") for i in range(count)]
 
 
+def finding(kind: TransitionKind, severity: Severity, code: str = "Active", **details: Detail) -> Event:
+    """The event of a health rule or of noise control, with the details its rule gives (docs/events.md)."""
+    job = _job(code)
+    return build_event(Transition(kind, severity, job, job, tuple(details.items())), CONTEXT)
+
+
+K = TransitionKind
 KINDS = {
     "critical": lambda: event("Active", "Quarantine"),
     "resolved": lambda: event("Quarantine", "Active"),
     "warning-paused": lambda: event("Active", "Paused"),
     "warning-removed": lambda: event("Active", None),
     "info-added": lambda: event(None, "Active"),
+    "critical-reason-changed": lambda: finding(K.QUARANTINE_REASON_CHANGED, Severity.CRITICAL, "Quarantine",
+                                               previousReason="EncounteredEscrowProportionThreshold",
+                                               reason="EncounteredQuarantineException"),
+    "warning-series-started": lambda: finding(K.QUARANTINE_SERIES_STARTED, Severity.WARNING, "Quarantine",
+                                              seriesBegan="2026-11-25T09:21:13Z", seriesCount=1),
+    "warning-failure-streak": lambda: finding(K.FAILURE_STREAK, Severity.WARNING, count=3, previousCount=1, threshold=3),
+    "critical-failure-streak": lambda: finding(K.FAILURE_STREAK, Severity.CRITICAL, count=10, previousCount=9, threshold=10),
+    "resolved-failure-streak": lambda: finding(K.FAILURE_STREAK, Severity.RESOLVED, count=0, previousCount=4, threshold=0),
+    "warning-execution-failed": lambda: finding(
+        K.EXECUTION_FAILED, Severity.WARNING, state="Failed", errorCode="SalesforceInvalidCredentials",
+        errorMessage="The credentials supplied for the Salesforce tenant are invalid or expired.",
+        timeBegan="2026-11-25T09:20:00Z", timeEnded="2026-11-25T09:21:13Z"),
+    "warning-stalled": lambda: finding(K.STALLED, Severity.WARNING, state="began", lastSuccessAt="2026-11-25T06:40:00Z",
+                                       thresholdSeconds=7200),
+    "resolved-stalled": lambda: finding(K.STALLED, Severity.RESOLVED, state="ended", lastSuccessAt="2026-11-25T09:58:00Z",
+                                        thresholdSeconds=7200),
+    "critical-schedule-disabled": lambda: finding(K.SCHEDULE_CHANGED, Severity.CRITICAL, "Quarantine",
+                                                  previousState="Active", state="Disabled"),
+    "warning-escrow-spike": lambda: finding(K.ESCROW_SPIKE, Severity.WARNING, previousEscrowed=4, escrowed=212, factor=2.0),
+    "warning-flapping": lambda: finding(K.FLAPPING, Severity.WARNING, "Quarantine", state="began", changes=4,
+                                        windowSeconds=21600, cooldownSeconds=7200),
+    "resolved-flapping": lambda: finding(K.FLAPPING, Severity.RESOLVED, state="ended", changes=5, windowSeconds=21600,
+                                         cooldownSeconds=7200),
+    "critical-reminder": lambda: finding(K.QUARANTINE_REMINDER, Severity.CRITICAL, "Quarantine", reminder=2,
+                                         quarantinedSince="2026-11-23T09:21:13Z", quarantinedSeconds=175127),
 }
 
 

@@ -111,6 +111,9 @@ class Soak:
             "AZURE_TENANT_ID": self.sim.tenant_id, "GRAPH_BASE_URL": self.sim.base_url,
             "AzureWebJobsStorage": self.azurite.connection_string, "TEAMS_WEBHOOK_URL": webhook,
             "TEAMS_DIGEST_THRESHOLD": "1000",  # one card per transition, so each can be matched
+            # Jobs change often here, which flap damping would rightly keep from Teams: this soak is about
+            # delivery, so it is off (tests/integration/test_health_rules.py covers it).
+            "FLAP_MAX_CHANGES": "1000000",
         })
 
     def close(self) -> None:
@@ -154,7 +157,7 @@ class Soak:
         async with open_adapters(self.settings, retry_delay=0, graph_timeout=1.0) as adapters, adapters.lease.held():
             report = await run_tick(
                 wrap.source(adapters.source), wrap.store(adapters.store), wrap.sinks(adapters.sinks, self.settings),
-                tenant_id=self.settings.tenant_id, cloud=adapters.cloud, now=self.sim.clock,
+                tenant_id=self.settings.tenant_id, cloud=adapters.cloud, now=self.sim.clock, policy=self.settings.policy,
             )
         self.result.logs += report.problems()
         return report
@@ -224,6 +227,8 @@ class Soak:
                 self.result.queue[(data["servicePrincipalName"], data["previousCode"], data["currentCode"])] += 1
         for message in self.teams.posts("default"):
             facts = {f["title"]: f["value"] for f in _facts(message)}
+            if "Change" not in facts:
+                continue  # a health rule's or a reminder's card, not a status transition
             before, after = facts["Change"].split(" → ")
             self.result.teams[(facts["App"], before, after)] += 1
 

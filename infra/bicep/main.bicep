@@ -87,6 +87,38 @@ param teamsRouteUrlSettings array = []
 @minValue(1)
 param teamsDigestThreshold int = 5
 
+@description('EXCLUDE_SERVICE_PRINCIPAL_IDS: comma-separated service principal object ids left out entirely (test or retired apps).')
+param excludeServicePrincipalIds string = ''
+
+@description('EXCLUDE_TEMPLATE_IDS: comma-separated job template ids left out entirely.')
+param excludeTemplateIds string = ''
+
+@description('FAILURE_STREAK_THRESHOLDS: countSuccessiveCompleteFailures values that raise failureStreak; the highest is critical.')
+param failureStreakThresholds string = '1,3,10'
+
+@description('STALL_FLOOR: an Active job with no success within max(3 x its interval, this) is stalled.')
+param stallFloor string = '2h'
+
+@description('ESCROW_SPIKE_FACTOR: countEscrowed growing by more than this factor between runs is an escrowSpike.')
+param escrowSpikeFactor string = '2'
+
+@description('ESCROW_SPIKE_MIN: a jump of fewer escrowed entries than this is no spike.')
+@minValue(1)
+param escrowSpikeMin int = 10
+
+@description('FLAP_MAX_CHANGES: more status changes than this within FLAP_WINDOW is flapping (one card, then quiet on Teams).')
+@minValue(1)
+param flapMaxChanges int = 3
+
+@description('FLAP_WINDOW: the window in which status changes are counted for flapping.')
+param flapWindow string = '6h'
+
+@description('FLAP_COOLDOWN: a flapping job stable this long ends flapping.')
+param flapCooldown string = '2h'
+
+@description('REMIND_INTERVAL: how often a job still in Quarantine is posted again, with the duration so far.')
+param remindInterval string = '24h'
+
 // ---------------------------------------------------------------------------------------------------------------
 // Platform sizing
 // ---------------------------------------------------------------------------------------------------------------
@@ -445,6 +477,46 @@ var coreAppSettings = [
   {
     name: 'TEAMS_DIGEST_THRESHOLD'
     value: string(teamsDigestThreshold)
+  }
+  {
+    name: 'EXCLUDE_SERVICE_PRINCIPAL_IDS'
+    value: excludeServicePrincipalIds
+  }
+  {
+    name: 'EXCLUDE_TEMPLATE_IDS'
+    value: excludeTemplateIds
+  }
+  {
+    name: 'FAILURE_STREAK_THRESHOLDS'
+    value: failureStreakThresholds
+  }
+  {
+    name: 'STALL_FLOOR'
+    value: stallFloor
+  }
+  {
+    name: 'ESCROW_SPIKE_FACTOR'
+    value: escrowSpikeFactor
+  }
+  {
+    name: 'ESCROW_SPIKE_MIN'
+    value: string(escrowSpikeMin)
+  }
+  {
+    name: 'FLAP_MAX_CHANGES'
+    value: string(flapMaxChanges)
+  }
+  {
+    name: 'FLAP_WINDOW'
+    value: flapWindow
+  }
+  {
+    name: 'FLAP_COOLDOWN'
+    value: flapCooldown
+  }
+  {
+    name: 'REMIND_INTERVAL'
+    value: remindInterval
   }
 ]
 

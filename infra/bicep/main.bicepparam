@@ -24,6 +24,18 @@ param discoveryPagesPerTick = 1
 param graphUnitsPer10s = 8000
 param pollSchedule = '0 */5 * * * *'
 
+// Health rules and noise control (docs/events.md). Leave test or retired apps out with the exclusions.
+param excludeServicePrincipalIds = ''
+param excludeTemplateIds = ''
+param failureStreakThresholds = '1,3,10'
+param stallFloor = '2h'
+param escrowSpikeFactor = '2'
+param escrowSpikeMin = 10
+param flapMaxChanges = 3
+param flapWindow = '6h'
+param flapCooldown = '2h'
+param remindInterval = '24h'
+
 // Teams: off on the first deployment. Once the webhook URLs are in the Key Vault (docs/deploy.md, step 5), uncomment
 // what you use and deploy again. Each setting in teamsRouteUrlSettings reads the secret named like it in lower case,
 // "_" -> "-" (TEAMS_WEBHOOK_ONCALL -> teams-webhook-oncall); TEAMS_WEBHOOK_URL reads teams-webhook-url.

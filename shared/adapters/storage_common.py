@@ -25,6 +25,7 @@ TRANSPORT_OPTIONS: dict[str, Any] = {
 }
 
 ClientT = TypeVar("ClientT")
+_FORBIDDEN = {c: f"%{ord(c):02X}" for c in "%/\\#?|"}
 # Storage calls in flight at once: enough to hide round trips at baseline, few enough to be polite.
 CONCURRENCY = 16
 
@@ -64,3 +65,8 @@ async def gather_limited(calls: Iterable[Callable[[], Awaitable[object]]], *, li
     await asyncio.gather(*(worker() for _ in range(limit)))
     if errors:
         raise errors[0]
+
+
+def escape_key(value: str) -> str:
+    """Table keys may not hold / \\ # ? or control characters; percent-encode them (and % and our | separator)."""
+    return "".join(_FORBIDDEN.get(c, f"%{ord(c):02X}" if ord(c) < 32 or 127 <= ord(c) < 160 else c) for c in value)

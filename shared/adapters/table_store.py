@@ -18,12 +18,13 @@ from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFo
 from azure.data.tables import TableTransactionError, UpdateMode
 from azure.data.tables.aio import TableClient
 
-from shared.adapters.storage_common import gather_limited, open_client, storage_error
+from shared.adapters.storage_common import escape_key, gather_limited, open_client, storage_error
+from shared.adapters.table_mutes import is_mute, mute_from, mute_keys
 from shared.errors import StorageError
 from shared.events import event_from_record, event_to_record
 from shared.fit import fit
-from shared.graph_json import parse_schedule, parse_status, to_graph_json
-from shared.model import Job, JobKey, ServicePrincipal
+from shared.graph_json import decode_as, parse_schedule, parse_status, to_graph_json
+from shared.model import Job, JobKey, JobMemory, ServicePrincipal
 from shared.outbox import OutboxEntry, Settlement
 from shared.snapshot_plan import CommitPlan, StoredState
 from shared.storage_account import StorageAccount
@@ -34,7 +35,6 @@ OUTBOX_ROW = "out|"
 CHUNK_CHARS = 30_000  # JSON is ASCII-escaped, so 30,000 chars are 60,000 bytes of UTF-16
 MAX_STATUS_CHARS = 14 * CHUNK_CHARS  # keeps the whole entity well under 1 MiB
 MAX_TRANSACTION = 100
-_FORBIDDEN = {c: f"%{ord(c):02X}" for c in "%/\\#?|"}
 Operation = tuple[Any, ...]
 MakeOperation = Callable[[], Operation]
 T = TypeVar("T")
@@ -44,7 +44,7 @@ class TableSnapshotStore:
     def __init__(self, account: StorageAccount, table_name: str, tenant_id: str, *, credential: Any = None) -> None:
         self._account = account
         self._table_name = table_name
-        self._tenant = _escape(tenant_id)
+        self._tenant = escape_key(tenant_id)
         self._etags: dict[tuple[str, str], str] = {}
         self._table: TableClient = open_client(
             TableClient, account, account.table_endpoint, credential, table_name=table_name
@@ -70,19 +70,25 @@ class TableSnapshotStore:
         except AzureError as error:
             raise self._error(error) from error
         self._etags = {(e["PartitionKey"], e["RowKey"]): e.metadata["etag"] for e in entities}
-        jobs = [self._job_from(e) for e in entities if e["RowKey"].startswith(JOB_ROW)]
+        rows = [e for e in entities if e["RowKey"].startswith(JOB_ROW)]
+        jobs = {job.key: job for job in map(self._job_from, rows)}
+        memory = {key: self._memory_from(row) for key, row in zip(jobs, rows) if row.get("Memory")}
         outbox = tuple(self._entry_from(e) for e in entities if e["RowKey"].startswith(OUTBOX_ROW))
-        return StoredState({job.key: job for job in jobs}, outbox)
+        mutes = {mute.job_id: mute for mute in (mute_from(e) for e in entities if is_mute(e))}
+        return StoredState(jobs, outbox, memory, mutes)
 
     async def commit(self, plan: CommitPlan) -> int:
         """Each job's row with its events' outbox rows, atomically; returns entities written."""
         groups: dict[tuple[str, str], list[MakeOperation]] = defaultdict(list)
         for job in plan.upserts:
-            groups[(self._partition(job.key), job.id)].append(partial(self._upsert_job, job))
+            groups[(self._partition(job.key), job.id)].append(partial(self._upsert_job, job, plan.memory.get(job.key)))
         for key in plan.deletes:
-            groups[(self._partition(key), key.job_id)].append(partial(self._delete, self._partition(key), JOB_ROW + _escape(key.job_id)))
+            groups[(self._partition(key), key.job_id)].append(partial(self._delete, self._partition(key), JOB_ROW + escape_key(key.job_id)))
         for entry in plan.outbox:
             groups[(self._partition(entry.event.key), entry.event.key.job_id)].append(partial(self._create_entry, entry))
+        for job_id in plan.expired_mutes:
+            keys = mute_keys(self._tenant, job_id)
+            groups[(keys["PartitionKey"], job_id)].append(partial(self._delete, keys["PartitionKey"], keys["RowKey"]))
         await self._submit(groups)
         return len(plan)
 
@@ -128,8 +134,8 @@ class TableSnapshotStore:
             else:
                 self._etags[key] = result["etag"]
 
-    def _upsert_job(self, job: Job) -> Operation:
-        return self._write(self._job_entity(job))
+    def _upsert_job(self, job: Job, memory: JobMemory | None) -> Operation:
+        return self._write({**self._job_entity(job), "Memory": _memory_json(memory)})
 
     def _create_entry(self, entry: OutboxEntry) -> Operation:
         return ("create", self._entry_entity(entry))
@@ -152,7 +158,7 @@ class TableSnapshotStore:
     def _job_entity(self, job: Job) -> dict[str, Any]:
         sp = job.service_principal
         return {
-            "PartitionKey": self._partition(job.key), "RowKey": JOB_ROW + _escape(job.id),
+            "PartitionKey": self._partition(job.key), "RowKey": JOB_ROW + escape_key(job.id),
             "FormatVersion": FORMAT_VERSION, "ServicePrincipalId": sp.id, "AppId": sp.app_id, "DisplayName": sp.display_name,
             "JobId": job.id, "TemplateId": job.template_id, "Code": job.code,
             "Schedule": json.dumps(to_graph_json(job.schedule)),
@@ -176,6 +182,10 @@ class TableSnapshotStore:
             status = parse_status(json.loads(_unchunked("Status", entity)))
             return Job(sp, entity["JobId"], entity.get("TemplateId"), schedule, status)
 
+    def _memory_from(self, entity: dict[str, Any]) -> JobMemory:
+        with self._readable(entity):
+            return decode_as(JobMemory, json.loads(entity["Memory"]))
+
     def _entry_from(self, entity: dict[str, Any]) -> OutboxEntry:
         with self._readable(entity):
             return OutboxEntry(
@@ -189,10 +199,10 @@ class TableSnapshotStore:
         return _ReadGuard(self._table_name, entity)
 
     def _entry_keys(self, entry: OutboxEntry) -> tuple[str, str]:
-        return self._partition(entry.event.key), f"{OUTBOX_ROW}{_escape(entry.sink)}|{entry.event.id}"
+        return self._partition(entry.event.key), f"{OUTBOX_ROW}{escape_key(entry.sink)}|{entry.event.id}"
 
     def _partition(self, key: JobKey) -> str:
-        return f"{self._tenant}|{_escape(key.service_principal_id)}"
+        return f"{self._tenant}|{escape_key(key.service_principal_id)}"
 
     async def _create_table(self) -> None:
         try:
@@ -228,6 +238,13 @@ class _ReadGuard:
             ) from error
 
 
+def _memory_json(memory: JobMemory | None) -> str | None:
+    """None (no property) for a job with nothing to remember, the usual case."""
+    if memory is None or memory == JobMemory():
+        return None
+    return json.dumps(to_graph_json(memory))
+
+
 def _chunked(name: str, text: str) -> dict[str, Any]:
     chunks = {f"{name}{i or ''}": text[start : start + CHUNK_CHARS] for i, start in enumerate(range(0, len(text), CHUNK_CHARS))}
     return {**chunks, f"{name}Chunks": len(chunks)}
@@ -235,11 +252,6 @@ def _chunked(name: str, text: str) -> dict[str, Any]:
 
 def _unchunked(name: str, entity: dict[str, Any]) -> str:
     return "".join(entity[f"{name}{i or ''}"] for i in range(entity[f"{name}Chunks"]))
-
-
-def _escape(value: str) -> str:
-    """Table keys may not hold / \\ # ? or control characters; percent-encode them (and % and our | separator)."""
-    return "".join(_FORBIDDEN.get(c, f"%{ord(c):02X}" if ord(c) < 32 or 127 <= ord(c) < 160 else c) for c in value)
 
 
 def transactions(groups: dict[tuple[str, str], list[T]]) -> Iterable[list[T]]:

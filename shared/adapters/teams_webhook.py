@@ -70,7 +70,8 @@ class TeamsWebhookSink:
         self._retry = {"attempts": attempts, "timeout": max_seconds, "wait_initial": first_wait}
 
     def accepts(self, event: Event) -> bool:
-        return takes(self._route, event)
+        """Never an event withheld from people (muted, flapping, inhibited): the queue still gets it."""
+        return event.withheld is None and takes(self._route, event)
 
     async def send(self, batch: EventBatch) -> SinkOutcome:
         """Events that need no card (a healthy baseline) count as accepted."""

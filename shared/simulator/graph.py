@@ -80,6 +80,7 @@ class _ServicePrincipal:
     record: dict[str, Any]
     jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
     jobs_hidden: bool = False
+    frozen: set[str] = field(default_factory=set)  # jobs that do not run on their schedule as the clock moves
 
 
 class _SlidingWindow:
@@ -197,11 +198,21 @@ class GraphSimulator:
             raise ValueError("the simulator clock must be timezone-aware")
         with self._lock:
             self._clock = value.astimezone(UTC)
+            self._run_due_jobs()
 
     def advance(self, delta: timedelta) -> datetime:
         with self._lock:
             self._clock += delta
+            self._run_due_jobs()
             return self._clock
+
+    def _run_due_jobs(self) -> None:
+        """As the clock moves, Active jobs that fall due on their schedule run (and succeed), so a healthy
+        job never looks stalled. Jobs scripted with `stop_running` or `set_raw_job` stay as they are."""
+        for sp in self._sps.values():
+            for job_id, job in sp.jobs.items():
+                if job_id not in sp.frozen and payloads.is_due(job, self._clock):
+                    sp.jobs[job_id] = payloads.with_run(job, state="Succeeded", now=self._clock, activity_id=str(uuid.uuid4()))
 
     @property
     def request_log(self) -> list[tuple[str, str]]:
@@ -266,17 +277,37 @@ class GraphSimulator:
 
     def set_status(self, sp_id: str, job_id: str, *, code: str, quarantine_reason: str | None = None,
                    error_code: str | None = None, error_message: str | None = None) -> None:
+        self._edit(sp_id, job_id, partial(payloads.with_status, code=code, reason=quarantine_reason,
+                                          error_code=error_code, error_message=error_message))
+
+    def record_run(self, sp_id: str, job_id: str, *, state: str = "Failed", error_code: str | None = None,
+                   escrowed: int = 0) -> None:
+        """One more run of the job at the clock (Succeeded, Failed or EntryLevelErrors); its code stays."""
+        self._edit(sp_id, job_id, partial(payloads.with_run, state=state, error_code=error_code, escrowed=escrowed))
+
+    def stop_running(self, sp_id: str, job_id: str, *, since: timedelta) -> None:
+        """The job's last successful run ended `since` before the clock: an Active job that stalled."""
         with self._lock:
-            jobs = self._sps[sp_id].jobs
-            jobs[job_id] = payloads.with_status(jobs[job_id], code=code, now=self._clock,
-                                                activity_id=str(uuid.uuid4()), reason=quarantine_reason,
-                                                error_code=error_code, error_message=error_message)
+            at = self._clock - since
+        self._edit(sp_id, job_id, lambda job, now, activity_id: payloads.with_last_success(job, at=at, activity_id=activity_id),
+                   frozen=True)
+
+    def set_schedule(self, sp_id: str, job_id: str, *, state: str | None = None, interval: str | None = None) -> None:
+        self._edit(sp_id, job_id, lambda job, now, activity_id: payloads.with_schedule(job, state=state, interval=interval))
+
+    def _edit(self, sp_id: str, job_id: str, change: Callable[..., dict[str, Any]], *, frozen: bool = False) -> None:
+        """`frozen` jobs stop running on their schedule; any other edit lets them run again."""
+        with self._lock:
+            sp = self._sps[sp_id]
+            sp.jobs[job_id] = change(sp.jobs[job_id], now=self._clock, activity_id=str(uuid.uuid4()))
+            (sp.frozen.add if frozen else sp.frozen.discard)(job_id)
 
     def set_raw_job(self, sp_id: str, job_id: str, raw: dict[str, Any]) -> None:
         """Replace (or add) a job's JSON verbatim; it is copied, so later edits to `raw` do not leak in."""
         copied = json.loads(json.dumps(raw))
         with self._lock:
             self._sps[sp_id].jobs[job_id] = copied
+            self._sps[sp_id].frozen.add(job_id)
 
     def remove_job(self, sp_id: str, job_id: str) -> None:
         with self._lock:

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+from shared.iso_duration import parse_iso_duration
+
 NEVER = "0001-01-01T00:00:00Z"
 """Graph's DateTimeOffset.MinValue, meaning "never" (steadyState*Time, execution timeBegan)."""
 
@@ -265,6 +267,48 @@ def with_status(job: Mapping[str, Any], *, code: str, now: datetime, activity_id
         "status": status,
         "synchronizationJobSettings": job.get("synchronizationJobSettings", [dict(s) for s in DEFAULT_SETTINGS]),
     }
+
+
+def with_run(job: Mapping[str, Any], *, state: str, now: datetime, activity_id: str,
+             error_code: str | None = None, escrowed: int = 0) -> dict[str, Any]:
+    """A copy of `job` after one more run at `now`, its status code kept: a failed run counts up
+    countSuccessiveCompleteFailures, a succeeded one resets it and becomes the last success."""
+    status = dict(job.get("status") or _status("Active"))
+    error = sync_error(error_code or "SynchronizationFailed", f"The run ended {state}.") if state != "Succeeded" else None
+    began, ended = _run_window(now)
+    run = execution(activity_id=activity_id, began=began, ended=ended, state=state, error=error, escrowed=escrowed)
+    status["lastExecution"] = run
+    if state == "Failed":
+        status["countSuccessiveCompleteFailures"] = int(status.get("countSuccessiveCompleteFailures") or 0) + 1
+    else:
+        status["countSuccessiveCompleteFailures"] = 0
+        status["lastSuccessfulExecution"] = run
+    return {**job, "status": status}
+
+
+def is_due(job: Mapping[str, Any], now: datetime) -> bool:
+    """An Active job on an Active schedule whose interval has passed since its last run began."""
+    status, plan = job.get("status") or {}, job.get("schedule") or {}
+    interval = parse_iso_duration(plan.get("interval"))
+    run = status.get("lastExecution") or {}
+    if status.get("code") != "Active" or plan.get("state") != "Active" or interval is None or not run.get("timeBegan"):
+        return False
+    return datetime.fromisoformat(run["timeBegan"]) + min(interval, timedelta(days=3650)) <= now
+
+
+def with_last_success(job: Mapping[str, Any], *, at: datetime, activity_id: str) -> dict[str, Any]:
+    """A copy of `job` whose last (successful) run ended at `at`: a job that stopped running."""
+    began, ended = _run_window(at)
+    run = execution(activity_id=activity_id, began=began, ended=ended, state="Succeeded", error=None)
+    status = {**(job.get("status") or _status("Active")), "lastExecution": run, "lastSuccessfulExecution": run,
+              "lastSuccessfulExecutionWithExports": run}
+    return {**job, "status": status}
+
+
+def with_schedule(job: Mapping[str, Any], *, state: str | None = None, interval: str | None = None) -> dict[str, Any]:
+    """A copy of `job` with its schedule's state and/or interval changed."""
+    changed = {key: value for key, value in (("state", state), ("interval", interval)) if value is not None}
+    return {**job, "schedule": {**(job.get("schedule") or schedule(state="Active")), **changed}}
 
 
 def graph_error(code: str, message: str, *, now: datetime, request_id: str,

@@ -15,6 +15,20 @@ KEY_TEXTS = {
     "info-added": ["Now watching Salesforce provisioning", "— → Active"],
     "digest": ["12 provisioning changes", "App 00", "and 2 more"],
     "baseline-summary": ["now watching 3 provisioning jobs: 2 need attention", "Workday", "Slack"],
+    "critical-reason-changed": ["quarantine reason changed to EncounteredQuarantineException", "Previous reason",
+                                "EncounteredEscrowProportionThreshold"],
+    "warning-series-started": ["a new series of quarantine attempts began", "Attempts in this series"],
+    "warning-failure-streak": ["3 provisioning runs failed in a row", "Threshold crossed"],
+    "critical-failure-streak": ["10 provisioning runs failed in a row", "Threshold crossed"],
+    "resolved-failure-streak": ["provisioning runs succeed again", "Before"],
+    "warning-execution-failed": ["the last run failed", "Run result", "SalesforceInvalidCredentials"],
+    "warning-stalled": ["no successful run for 3 h 20 min", "Last success", "Allowed without success"],
+    "resolved-stalled": ["provisioning runs again", "Last success"],
+    "critical-schedule-disabled": ["provisioning was disabled", "Schedule was", "Disabled"],
+    "warning-escrow-spike": ["objects in escrow jumped from 4 to 212", "In escrow now"],
+    "warning-flapping": ["flapping (4 status changes)", "Quiet until stable for"],
+    "resolved-flapping": ["provisioning is stable again", "Status changes"],
+    "critical-reminder": ["still in quarantine after 2 d 0 h (reminder 2)", "Quarantined for"],
 }
 
 

@@ -59,7 +59,7 @@ def test_status_shows_every_job_with_its_code_most_severe_first(environ, ticked)
     assert result.returncode == 0, result.stderr
     header, *lines = result.stdout.strip().splitlines()
     assert header.split()[:3] == ["APP", "TEMPLATE", "CODE"] and "QUARANTINE REASON" in header
-    assert len(lines) == 5 and all(any(line.startswith(app) for line in lines) for app in APPS)
+    assert len(lines) == 7 and all(any(line.startswith(app) for line in lines) for app in APPS)
     assert lines[0].split()[:3] == ["Salesforce", "salesforce", "Quarantine"] and "TooManyDeletes" in lines[0]
     assert lines[1].split()[:3] == ["ServiceNow", "serviceNowOutDelta", "Paused"]
     assert "\x1b[" not in result.stdout and result.stderr == ""  # not a terminal: plain, no colour
@@ -71,7 +71,7 @@ def test_status_json_has_every_field(environ, ticked):
     document = json.loads(result.stdout)
     assert document["source"] == "graph" and document["notRead"] == [] and document["readAt"].endswith("Z")
     jobs = {job["templateId"]: job for job in document["jobs"]}
-    assert len(jobs) == 5
+    assert len(jobs) == 7
     salesforce = jobs["salesforce"]
     assert {"app", "templateId", "code", "since", "successiveFailures", "lastRun", "lastResult", "quarantineReason",
             "servicePrincipalId", "jobId", "severity"} <= set(salesforce)

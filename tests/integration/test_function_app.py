@@ -32,8 +32,8 @@ def test_timer_body_runs_one_tick_and_logs_a_summary(poll_body, environ, setting
     caplog.set_level(logging.INFO)
     asyncio.run(poll_body(TimerRequest(past_due=True)))
     assert "past due" in caplog.text
-    assert sum("tick " in r.message and "5 transitions" in r.message for r in caplog.records) == 1
-    assert len(queued_events(settings)) == 5
+    assert sum("tick " in r.message and "7 transitions" in r.message for r in caplog.records) == 1
+    assert len(queued_events(settings)) == 7
 
 
 def test_timer_body_raises_on_invalid_settings(poll_body, monkeypatch):

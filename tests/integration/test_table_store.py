@@ -97,3 +97,33 @@ def test_a_watchlist_of_more_than_100_rows_is_saved_in_several_transactions(sett
     written, (loaded, state) = run(scenario())
     assert written == 151 and loaded == {k: v for k, v in sorted(loaded.items())} and len(loaded) == 150
     assert state.cursor == "next"
+
+
+def test_memory_and_mutes_round_trip_and_expired_mutes_are_deleted(settings):
+    from datetime import timedelta
+
+    from shared.adapters.table_mutes import TableMutes
+    from shared.model import JobMemory, Mute
+    from tests.builders import NOW
+
+    remembered = JobMemory(stalled=True, changes=(NOW, NOW + timedelta(minutes=5)), flapping=True, reminders=2, withheld=7)
+    quiet, busy = job("sp-1", "quiet"), job("sp-1", "busy")
+
+    async def scenario():
+        store = TableSnapshotStore(settings.storage, settings.snapshot_table, TENANT)
+        mutes = TableMutes(store.table, store.tenant_partition, settings.storage)
+        try:
+            await store.load()
+            await store.commit(CommitPlan((quiet, busy), memory={busy.key: remembered}))
+            await mutes.put(Mute("busy", NOW + timedelta(hours=1), "rotation", NOW))
+            await mutes.put(Mute("quiet", NOW - timedelta(hours=1), "over", NOW - timedelta(hours=2)))
+            loaded = await store.load()
+            written = await store.commit(CommitPlan(expired_mutes=("quiet",)))
+            return loaded, written, await mutes.list()
+        finally:
+            await store.aclose()
+
+    loaded, written, left = run(scenario())
+    assert loaded.memory == {busy.key: remembered}  # a job with nothing to remember has no Memory property
+    assert set(loaded.mutes) == {"busy", "quiet"} and loaded.mutes["busy"].reason == "rotation"
+    assert written == 1 and [mute.job_id for mute in left] == ["busy"]

@@ -5,13 +5,9 @@ from shared.model import TransitionKind
 from shared.settings import load_settings
 from shared.simulator.scenarios import DemoTenant
 from tests.integration.queue_reader import queued_events
-from tests.integration.ticks import tick
+from tests.integration.ticks import everything, seen, tick
 from tests.schema import EVENT_VALIDATOR
 
-
-
-def seen(report):
-    return sorted(f"{t.kind.value}:{t.job.service_principal.display_name}" for t in report.transitions)
 
 
 def test_demo_scenario_produces_each_scripted_transition_and_queues_valid_cloudevents(settings, sim):
@@ -19,7 +15,7 @@ def test_demo_scenario_produces_each_scripted_transition_and_queues_valid_cloude
     for step in tenant.steps():
         step.change(sim)
         report = tick(settings, sim)
-        assert seen(report) == sorted(step.expected), step.title
+        assert everything(report) == sorted(step.expected), step.title
         assert report.exit_code == 0, report.problems()
         events = queued_events(settings)
         assert sorted(e["id"] for e in events) == sorted(e.id for e in report.events)
@@ -31,11 +27,11 @@ def test_quiet_tick_writes_no_entities(environ, sim):
     settings = load_settings({**environ, "DISCOVERY_INTERVAL": "6h"})
     DemoTenant(sim)
     baseline = tick(settings, sim)
-    # job rows, outbox rows committed then settled, the 4 SPs with jobs on the watchlist and the discovery cursor
-    assert baseline.entities_written == 5 + 5 + 5 + 4 + 1
+    # job rows, outbox rows committed then settled, the 6 SPs with jobs on the watchlist and the discovery cursor
+    assert baseline.entities_written == 7 + 7 + 7 + 6 + 1
     quiet = tick(settings, sim)
     assert (quiet.transitions, quiet.entities_written) == ((), 0)
-    assert quiet.entities_read == 5 + 4 + 1
+    assert quiet.entities_read == 7 + 6 + 1
 
 
 def test_status_change_without_code_change_updates_the_snapshot_only(environ, sim):
@@ -68,7 +64,7 @@ def test_throttled_read_is_retried_after_retry_after(settings, sim):
     tenant = DemoTenant(sim)
     sim.fail(f"/servicePrincipals/{tenant.salesforce}/synchronization/jobs", status=429, retry_after="0.3", times=2)
     report = tick(settings, sim)
-    assert report.exit_code == 0 and len(report.transitions) == 5
+    assert report.exit_code == 0 and len(report.transitions) == 7
     job_reads = [path for method, path in sim.request_log if tenant.salesforce in path]
     assert len(job_reads) == 3
 
@@ -110,7 +106,7 @@ def test_paged_listing_finds_every_service_principal(settings, sim):
     sim.page_size = 2
     DemoTenant(sim)
     report = tick(settings, sim)
-    assert len(report.transitions) == 5 and report.service_principals == 5
+    assert len(report.transitions) == 7 and report.service_principals == 7
     assert sum(1 for _, path in sim.request_log if "skiptoken" in path.lower()) >= 2
 
 

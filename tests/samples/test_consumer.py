@@ -61,7 +61,8 @@ def consumer_env(sample: ModuleType, azurite, monkeypatch) -> Iterator[None]:
 
 @pytest.fixture
 def messages(settings, sim) -> list[QueueMessage]:
-    """A baseline tick (5 added), Salesforce quarantined, a second tick (1 statusChanged): as the host delivers them."""
+    """A baseline tick (7 added), Salesforce quarantined, a second tick (its statusChanged and the three facts that
+    come with a quarantine, types this consumer does not know): as the host delivers them."""
     tenant = DemoTenant(sim)
     tick(settings, sim)
     sim.set_status(tenant.salesforce, tenant.salesforce_job, code="Quarantine")
@@ -82,7 +83,7 @@ def event_of(message: QueueMessage) -> dict[str, Any]:
 
 
 def quarantine(messages: list[QueueMessage]) -> QueueMessage:
-    [found] = [m for m in messages if event_of(m)["data"]["currentCode"] == "Quarantine"]
+    [found] = [m for m in messages if event_of(m)["type"] == "syncwatch.job.statusChanged"]
     return found
 
 
@@ -98,12 +99,13 @@ def incidents(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 def test_only_active_to_quarantine_opens_an_incident(body, consumer_env, messages, caplog):
     caplog.set_level(logging.INFO)
-    assert len(messages) == 6
+    assert len(messages) == 7 + 4
     for message in messages:
         body(message)
     [incident] = incidents(caplog)
     assert "Salesforce" in incident and event_of(quarantine(messages))["id"] in incident
-    assert sum(r.getMessage().endswith(": processed") for r in caplog.records) == 5
+    assert sum(r.getMessage().endswith(": processed") for r in caplog.records) == 7
+    assert sum("unknown to this consumer, ignored" in r.getMessage() for r in caplog.records) == 3
 
 
 def test_a_redelivered_event_reacts_once(body, consumer_env, messages, caplog):

@@ -146,9 +146,11 @@ def test_single_active_job_has_the_documented_shape(sim: GraphSimulator, client:
 def test_set_status_quarantine_series_and_recovery(sim: GraphSimulator, client: httpx.Client) -> None:
     sp_id = sim.add_service_principal("Salesforce")
     job_id = sim.add_job(sp_id)
+    first_steady = _job(client, sp_id, job_id)["status"]["steadyStateFirstAchievedTime"]
+    sim.advance(timedelta(hours=1))  # the job ran again meanwhile, on its 40-minute schedule
     healthy_run = _job(client, sp_id, job_id)["status"]["lastSuccessfulExecution"]
+    assert healthy_run["timeBegan"].startswith("2026-11-25T10:57")
 
-    sim.advance(timedelta(hours=1))
     sim.set_status(sp_id, job_id, code="Quarantine", quarantine_reason="EncounteredEscrowProportionThreshold")
     status = _job(client, sp_id, job_id)["status"]
     quarantine = status["quarantine"]
@@ -175,7 +177,7 @@ def test_set_status_quarantine_series_and_recovery(sim: GraphSimulator, client: 
     recovered = _job(client, sp_id, job_id)["status"]
     assert recovered["quarantine"] is None and recovered["countSuccessiveCompleteFailures"] == 0
     assert recovered["lastExecution"]["state"] == "Succeeded"
-    assert recovered["steadyStateFirstAchievedTime"] == healthy_run["timeEnded"]
+    assert recovered["steadyStateFirstAchievedTime"] == first_steady
 
 
 def test_never_run_codes_and_raw_jobs(sim: GraphSimulator, client: httpx.Client) -> None:

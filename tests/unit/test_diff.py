@@ -1,6 +1,10 @@
-from shared.diff import diff
+from functools import partial
+
+from shared import diff as diff_module
 from shared.model import Severity, TransitionKind
-from tests.builders import job, observed, snapshot
+from tests.builders import NOW, job, observed, snapshot
+
+diff = partial(diff_module.diff, now=NOW)
 
 
 def kinds(transitions):

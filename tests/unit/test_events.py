@@ -5,7 +5,7 @@ from dataclasses import replace
 from shared.cloud import cloud_for
 from shared.events import DATASCHEMA, MAX_DATA_BYTES, SCHEMA_FILE, EventContext, build_event
 from shared.adapters.storage_queue import serialize
-from shared.diff import diff
+from shared import diff as diff_module
 from shared.model import Severity, TransitionKind
 from tests.builders import NOW, TENANT, job, observed, snapshot
 from tests.schema import EVENT_VALIDATOR, SCHEMA_PATH
@@ -14,7 +14,7 @@ CONTEXT = EventContext(TENANT, cloud_for("https://graph.microsoft.com/v1.0"), NO
 
 
 def only_transition(before, after):
-    [transition] = diff(snapshot(before) if before else {}, observed(after) if after else observed(listing_complete=True, extra_sps=(before.service_principal.id,)))
+    [transition] = diff_module.diff(snapshot(before) if before else {}, observed(after) if after else observed(listing_complete=True, extra_sps=(before.service_principal.id,)), now=NOW)
     return transition
 
 
@@ -85,7 +85,10 @@ def test_huge_status_is_trimmed_under_the_queue_limit_and_still_validates():
 
 
 def test_transition_kind_values_are_the_contract_names():
-    assert {k.value for k in TransitionKind} == {"added", "removed", "statusChanged"}
+    assert {k.value for k in TransitionKind} == {
+        "added", "removed", "statusChanged", "quarantineReasonChanged", "quarantineSeriesStarted", "failureStreak",
+        "executionFailed", "stalled", "scheduleChanged", "escrowSpike", "flapping", "quarantineReminder",
+    }
 
 
 def test_the_same_codes_and_new_status_twice_are_two_events_with_two_ids():
@@ -97,7 +100,7 @@ def test_the_same_codes_and_new_status_twice_are_two_events_with_two_ids():
 
     not_run = job(code="NotRun")
     first_active = changed(job(code="Active"), status=SyncStatus(code="Active", count_successive_complete_failures=0))
-    later_active = changed(job(code="Active"), status=SyncStatus(code="Active", count_successive_complete_failures=1))
+    later_active = changed(job(code="Active"), status=SyncStatus(code="Active", escrows_pruned=True))
     first = build_event(only_transition(first_active, not_run), CONTEXT)
     second = build_event(only_transition(later_active, not_run), CONTEXT)
     assert first.id != second.id

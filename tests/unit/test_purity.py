@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-CORE = ["model", "graph_json", "diff", "severity", "events", "fit", "cloud", "snapshot_plan", "outbox", "errors", "cards", "routing"]
+CORE = ["model", "graph_json", "diff", "severity", "events", "fit", "cloud", "snapshot_plan", "outbox", "errors", "cards", "routing",
+        "rules", "attention", "policy", "iso_duration"]
 FORBIDDEN = ("azure", "msgraph", "kiota", "httpx", "aiohttp", "os", "logging", "cloudevents", "socket", "subprocess")
 PACKAGE = Path(__file__).resolve().parents[2] / "shared"
 

@@ -47,3 +47,10 @@ def test_only_critical_hr_alerts_reach_a_second_channel():
     hr_route = route(Severity.CRITICAL, app_display_name="Workday*")
     events = [event("Active", "Quarantine", name="Workday inbound", sp_id="hr"), event("Active", "Paused", name="Workday 2", sp_id="hr2"), KINDS["critical"]()]
     assert [e.data["servicePrincipalName"] for e in events if takes(hr_route, e)] == ["Workday inbound"]
+
+
+def test_event_kinds_select_what_a_route_takes():
+    stalled, quarantined = KINDS["warning-stalled"](), KINDS["critical"]()
+    assert takes(route(event_kinds=frozenset({"stalled"})), stalled)
+    assert not takes(route(event_kinds=frozenset({"stalled"})), quarantined)
+    assert takes(route(event_kinds=frozenset({"stalled", "statusChanged"})), quarantined)

@@ -33,6 +33,17 @@ def test_defaults():
         ({"TRANSITIONS_MESSAGE_TTL": "0"}, "TRANSITIONS_MESSAGE_TTL"),
         ({"TRANSITIONS_MESSAGE_TTL": "soon"}, "TRANSITIONS_MESSAGE_TTL"),
         ({"POLL_SCHEDULE": "*/5 * * * *"}, "POLL_SCHEDULE"),
+        ({"EXCLUDE_SERVICE_PRINCIPAL_IDS": "test-app"}, "EXCLUDE_SERVICE_PRINCIPAL_IDS"),
+        ({"FAILURE_STREAK_THRESHOLDS": "1,three"}, "FAILURE_STREAK_THRESHOLDS"),
+        ({"FAILURE_STREAK_THRESHOLDS": "0"}, "FAILURE_STREAK_THRESHOLDS"),
+        ({"STALL_FLOOR": "2 hours"}, "STALL_FLOOR"),
+        ({"ESCROW_SPIKE_FACTOR": "1"}, "ESCROW_SPIKE_FACTOR"),
+        ({"ESCROW_SPIKE_FACTOR": "nan"}, "ESCROW_SPIKE_FACTOR"),
+        ({"ESCROW_SPIKE_MIN": "-5"}, "ESCROW_SPIKE_MIN"),
+        ({"FLAP_MAX_CHANGES": "0"}, "FLAP_MAX_CHANGES"),
+        ({"FLAP_WINDOW": "0h"}, "FLAP_WINDOW"),
+        ({"FLAP_COOLDOWN": "soon"}, "FLAP_COOLDOWN"),
+        ({"REMIND_INTERVAL": "daily"}, "REMIND_INTERVAL"),
     ],
 )
 def test_bad_value_raises_one_line_naming_the_setting(overrides, setting):
@@ -93,3 +104,13 @@ def test_unreadable_local_settings_is_a_settings_error(tmp_path):
     path.write_text("{not json")
     with pytest.raises(SettingsError, match="local.settings.json"):
         read_environment(path)
+
+
+def test_health_and_noise_settings_have_their_defaults_and_read_overrides():
+    policy = load_settings(BASE).policy
+    assert policy.rules.failure_thresholds == (1, 3, 10) and policy.rules.stall_floor.total_seconds() == 7200
+    assert (policy.noise.flap_max_changes, policy.noise.remind_interval.total_seconds()) == (3, 86400)
+    custom = load_settings({**BASE, "FAILURE_STREAK_THRESHOLDS": "10, 2,2", "ESCROW_SPIKE_FACTOR": "1.5",
+                            "EXCLUDE_SERVICE_PRINCIPAL_IDS": GUID.upper(), "EXCLUDE_TEMPLATE_IDS": "scim, AD2AADPasswordHash"}).policy
+    assert custom.rules.failure_thresholds == (2, 10) and custom.rules.escrow_spike_factor == 1.5
+    assert custom.exclusions.service_principal_ids == {GUID} and custom.exclusions.template_ids == {"scim", "AD2AADPasswordHash"}

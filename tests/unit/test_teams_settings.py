@@ -51,6 +51,7 @@ def test_loopback_http_is_allowed_for_the_local_sink():
         ('[{"name": "hr", "urlSetting": "MISSING"}]', {}, "MISSING"),
         ('[{"name": "hr", "urlSetting": "U", "minSeverity": "loud"}]', {"U": URL}, "minSeverity"),
         ('[{"name": "hr", "urlSetting": "U", "match": {"color": "red"}}]', {"U": URL}, "unknown match key"),
+        ('[{"name": "hr", "urlSetting": "U", "match": {"eventKinds": ["stalled", "panic"]}}]', {"U": URL}, "unknown kind.*panic"),
         ('[{"name": "default", "urlSetting": "U"}]', {"U": URL, "TEAMS_WEBHOOK_URL": URL}, "unique"),
     ],
 )
@@ -63,3 +64,9 @@ def test_bad_routes_name_what_to_fix(routes, extra, fragment):
 def test_digest_threshold_must_be_a_positive_whole_number(value):
     with pytest.raises(SettingsError, match="TEAMS_DIGEST_THRESHOLD"):
         teams_settings_from({"TEAMS_DIGEST_THRESHOLD": value})
+
+
+def test_a_route_can_select_event_kinds():
+    routes = '[{"name": "ops", "urlSetting": "U", "match": {"eventKinds": ["stalled", "failureStreak"]}}]'
+    [route] = teams_settings_from({"TEAMS_ROUTES": routes, "U": URL}).routes
+    assert route.match.event_kinds == {"stalled", "failureStreak"}

@@ -1,10 +1,12 @@
 import logging
+from collections import Counter
+from dataclasses import replace
 
 from shared.telemetry import record_tick, set_up_telemetry
 from tools.card_samples import event
 
 
-def report_with(transitions_events):
+def report_with(transitions_events, withheld=None):
     """A TickReport as a tick would make it, for one quarantine."""
     from shared.outbox import Settlement
     from shared.tick import TickReport
@@ -14,6 +16,7 @@ def report_with(transitions_events):
         tick_id="abc123", started_at=NOW, seconds=1.5, baseline=False, service_principals=3, jobs=4, transitions=(),
         events=tuple(transitions_events), read_failures=(), outcomes=(), settlement=Settlement(), waiting=(),
         dead_lettered=0, entities_read=7, entities_written=2, unhealthy_jobs=1, graph_stats={"requests": 3, "throttled": 0},
+        withheld=Counter(withheld or {}),
     )
 
 
@@ -29,3 +32,12 @@ def test_tick_line_carries_its_counts_as_custom_dimensions(caplog):
 
 def test_without_a_connection_string_nothing_is_exported():
     assert set_up_telemetry({}) is False
+
+
+def test_cards_kept_from_teams_are_dimensions_of_the_tick_and_of_each_transition(caplog):
+    caplog.set_level(logging.INFO, logger="syncwatch")
+    kept = replace(event("Active", "Quarantine"), withheld="flapping")
+    dimensions = record_tick(report_with([kept], withheld={"flapping": 1}))
+    transition = [r for r in caplog.records if r.name == "syncwatch"][1]
+    assert dimensions["kept_from_teams_flapping"] == 1
+    assert transition.custom_dimensions["kind"] == "statusChanged" and transition.custom_dimensions["keptFromTeams"] == "flapping"
