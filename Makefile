@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CHECKOV_VENV := .venv-checkov
 
-.PHONY: help setup browser demo test previews soak bench audit package checkov clean
+.PHONY: help setup browser demo test previews soak bench bench-tenants audit package checkov clean
 .DEFAULT_GOAL := help
 
 help:
@@ -13,6 +13,7 @@ help:
 	@echo "make previews  write PNG previews of every Teams card kind to previews/cards/"
 	@echo "make soak   a long seeded soak with faults (SEED=1 TICKS=300); figures in docs/reliability.md"
 	@echo "make bench  the scale benchmark: N = 100, 1,000, 10,000 SPs (figures in docs/performance.md)"
+	@echo "make bench-tenants  100 tenants x 100 jobs through the work queue, 1 and 4 workers (docs/performance.md)"
 	@echo "make audit  check the pinned packages for known vulnerabilities (pip-audit, own venv)"
 	@echo "make package  build dist/syncwatch.zip, the Function App's deployment package"
 	@echo "make checkov  scan infra/bicep with checkov (own venv, .venv-checkov)"
@@ -56,6 +57,9 @@ soak: setup
 
 bench: setup
 	$(BIN)/python -m tools.bench
+
+bench-tenants: setup
+	$(BIN)/python -m tools.bench_tenants
 
 # Known vulnerabilities in the pinned Python packages (pip-audit, in its own .venv-audit/). Skips with one line,
 # exit 0, when the advisory source cannot be reached; fails on a vulnerable pin that has a fixed release.

@@ -13,21 +13,42 @@ app = func.FunctionApp()
 
 @app.timer_trigger(schedule="%POLL_SCHEDULE%", arg_name="timer", run_on_startup=False, use_monitor=True)
 async def poll(timer: func.TimerRequest) -> None:
-    """One tick per schedule. An incomplete tick is logged, and its leftovers retried by the next one."""
+    """One tick per schedule. An incomplete tick is logged, and its leftovers retried by the next one.
+    With WATCH_TENANTS, the timer only puts one work item per tenant on WORK_QUEUE: `tick_tenant` runs them."""
     if timer.past_due:
         logging.warning("syncwatch: this tick is past due; running it now")
     from shared.bootstrap import run_configured_tick
     from shared.errors import AnotherTickRunning
+    from shared.fanout import fan_out
     from shared.settings import load_settings, read_environment
     from shared.telemetry import record_tick, set_up_telemetry
 
     set_up_telemetry()
+    settings = load_settings(read_environment())
+    if settings.watch_tenants:
+        fanned = await fan_out(settings)
+        logging.info("syncwatch: %d work items on %s", len(fanned.items), settings.work_queue)
+        return
     try:
-        report = await run_configured_tick(load_settings(read_environment()))
+        report = await run_configured_tick(settings)
     except AnotherTickRunning as skipped:
         logging.info("syncwatch: %s", skipped)
         return
     record_tick(report)
+
+
+@app.queue_trigger(arg_name="item", queue_name="%WORK_QUEUE%", connection="AzureWebJobsStorage")
+async def tick_tenant(item: func.QueueMessage) -> None:
+    """One tenant's tick, for one work item; an error makes the host retry it, then move it to the poison queue."""
+    from shared.fanout import run_work_item
+    from shared.settings import load_settings, read_environment
+    from shared.telemetry import record_tick, set_up_telemetry
+
+    set_up_telemetry()
+    report = await run_work_item(load_settings(read_environment()), item.get_body().decode("utf-8"),
+                                 dequeue_count=item.dequeue_count or 1)
+    if report is not None:
+        record_tick(report)
 
 
 @app.route(route="health", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)

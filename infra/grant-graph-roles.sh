@@ -14,8 +14,8 @@
 #   infra/grant-graph-roles.sh <principalId>      # the principalId output of main.bicep
 set -euo pipefail
 
-readonly GRAPH_APP_ID=00000003-0000-0000-c000-000000000000
-readonly ROLES=(Synchronization.Read.All Application.Read.All)
+# shellcheck source=lib/graph.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/graph.sh"
 
 principal_id=${1:-}
 if [[ ! $principal_id =~ ^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$ ]]; then
@@ -23,20 +23,11 @@ if [[ ! $principal_id =~ ^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-
   exit 2
 fi
 
-# The Graph endpoint of the cloud the CLI is signed in to (https://graph.microsoft.com/, https://graph.microsoft.us/, ...).
-graph=$(az cloud show --query endpoints.microsoftGraphResourceId --output tsv)
-graph="${graph%/}/v1.0"
+graph=$(graph_endpoint)
+graph_sp=$(graph_service_principal "$graph")
 
-# Microsoft Graph's own service principal in this tenant.
-graph_sp=$(az rest --method get --url "$graph/servicePrincipals(appId='$GRAPH_APP_ID')?\$select=id" --query id --output tsv)
-
-for role in "${ROLES[@]}"; do
-  role_id=$(az rest --method get --url "$graph/servicePrincipals/$graph_sp?\$select=appRoles" \
-    --query "appRoles[?value=='$role'].id | [0]" --output tsv)
-  if [[ -z $role_id ]]; then
-    echo "Microsoft Graph has no application role named $role" >&2
-    exit 1
-  fi
+for role in "${GRAPH_ROLES[@]}"; do
+  role_id=$(graph_role_id "$graph" "$graph_sp" "$role")
   granted=$(az rest --method get --url "$graph/servicePrincipals/$principal_id/appRoleAssignments" \
     --query "length(value[?appRoleId=='$role_id' && resourceId=='$graph_sp'])" --output tsv)
   if [[ $granted != 0 ]]; then

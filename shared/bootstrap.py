@@ -18,7 +18,7 @@ from shared.errors import SinkError, StorageError, SyncwatchError
 from shared.health import Health, Notice, after_tick, is_stale, schedule_period
 from shared.model import Observation
 from shared.settings import Settings
-from shared.teams_settings import DEFAULT_ROUTE, TeamsSettings
+from shared.teams_settings import DEFAULT_ROUTE
 from shared.tick import TickReport, run_tick
 
 if TYPE_CHECKING:
@@ -141,7 +141,8 @@ async def open_adapters(
     async with AsyncExitStack() as stack:
         credential = _credential(stack, settings, cloud)
         graph = create_graph_client(
-            cloud, settings.graph_base_url, credential=credential, units_per_window=settings.graph_units_per_10s,
+            cloud, settings.graph_base_url, credential=graph_credential(stack, settings, cloud, credential),
+            units_per_window=settings.graph_units_per_10s,
             **_graph_options(retry_delay, graph_timeout),
         )
         stack.push_async_callback(graph.aclose)
@@ -156,7 +157,7 @@ async def open_adapters(
                 graph, discovery=discovery, service_principal_ids=settings.service_principal_ids, progress=progress
             ),
             store=store,
-            sinks=[queue, *await _teams_sinks(stack, settings.teams)],
+            sinks=[queue, *await _teams_sinks(stack, settings, store.table)],
             lease=TableTickLease(store.table, store.tenant_partition, settings.storage),
             health=TableHealth(store.table, store.tenant_partition, settings.storage),
             mutes=TableMutes(store.table, store.tenant_partition, settings.storage),
@@ -173,19 +174,41 @@ def _graph_options(retry_delay: float | None, timeout: float | None) -> dict[str
     return options
 
 
-async def _teams_sinks(stack: AsyncExitStack, teams: TeamsSettings) -> list[Any]:
-    """One sink per route, sharing one HTTP client and one pacer (routes may share a webhook)."""
+async def _teams_sinks(stack: AsyncExitStack, settings: Settings, table: Any) -> list[Any]:
+    """One sink per route, sharing one HTTP client and one pacer (routes may share a webhook). With many
+    tenants, ticks run on many instances: the pacer then keeps its record in the table, shared by all."""
+    teams = settings.teams
     if not teams.routes:
         return []
     import httpx
 
     from shared.adapters.log_redaction import redact_http_client_logs
+    from shared.adapters.table_webhook_pacer import TableWebhookPacer
     from shared.adapters.teams_webhook import TeamsWebhookSink, WebhookPacer
 
     redact_http_client_logs()
     client = await stack.enter_async_context(httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0)))
-    pacer = WebhookPacer()
+    pacer = TableWebhookPacer(table, settings.storage) if settings.watch_tenants else WebhookPacer()
     return [TeamsWebhookSink(route, client, digest_threshold=teams.digest_threshold, pacer=pacer) for route in teams.routes]
+
+
+def graph_credential(stack: AsyncExitStack, settings: Settings, cloud: Cloud, home: Any) -> Any:
+    """Graph of the home tenant takes syncwatch's own identity; a customer tenant, with CROSS_TENANT_CLIENT_ID
+    set, the multi-tenant app's token obtained with the managed identity's assertion (no secret)."""
+    if cloud.loopback or not settings.cross_tenant_client_id or _same_tenant(settings.tenant_id, settings.home_tenant_id):
+        return home
+    from shared.adapters.cross_tenant import cross_tenant_credential
+
+    credential = cross_tenant_credential(
+        settings.tenant_id, settings.cross_tenant_client_id, cloud,
+        managed_identity_client_id=settings.client_id or settings.storage.client_id,
+    )
+    stack.push_async_callback(credential.close)
+    return credential
+
+
+def _same_tenant(one: str, other: str) -> bool:
+    return one.lower() == other.lower()
 
 
 def _credential(stack: AsyncExitStack, settings: Settings, cloud: Cloud) -> Any:

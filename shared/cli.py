@@ -255,10 +255,30 @@ def _tick() -> int:
     from shared.bootstrap import run_configured_tick
 
     settings = _settings()
+    if settings.watch_tenants:
+        return _tick_every_tenant(settings)
     with _busy("tick: reading jobs") as progress:
         report = asyncio.run(run_configured_tick(settings, progress=progress))
     print_report(report)
     return report.exit_code
+
+
+def _tick_every_tenant(settings: Settings) -> int:
+    """WATCH_TENANTS inline: each tenant's transitions and summary under its name; the worst exit code wins."""
+    from shared.fanout import run_every_tenant
+
+    with _busy(f"tick: reading the jobs of {len(settings.tenants)} tenants") as progress:
+        outcomes = asyncio.run(run_every_tenant(settings, progress=progress))
+    codes = []
+    for outcome in outcomes:
+        typer.echo(f"── tenant {outcome.tenant.name} ({outcome.tenant.tenant_id})")
+        if outcome.report is not None:
+            print_report(outcome.report)
+            codes.append(outcome.report.exit_code)
+        elif outcome.error is not None:
+            typer.echo(f"syncwatch: tenant {outcome.tenant.name}: {outcome.error}", err=True)
+            codes.append(outcome.error.exit_code)
+    return max(codes, default=EXIT_OK)
 
 
 def _discover() -> int:

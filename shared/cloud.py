@@ -21,6 +21,13 @@ class Cloud:
         """None for a loopback simulator, which takes no token."""
         return None if self.loopback else f"https://{self.graph_host}/.default"
 
+    @property
+    def token_exchange_scope(self) -> str:
+        """The audience of a managed identity's token that a federated credential accepts as a client
+        assertion (workload identity federation), per cloud."""
+        suffix = {"login.microsoftonline.us": "USGov", "login.chinacloudapi.cn": "China"}.get(self.authority_host, "")
+        return f"api://AzureADTokenExchange{suffix}/.default"
+
     def provisioning_page(self, service_principal_id: str, app_id: str | None) -> str:
         """Deep link to the app's Provisioning blade in the admin center of this cloud."""
         return f"{self.portal}/{_PORTAL_BLADE.format(sp=service_principal_id, app=app_id or '')}"

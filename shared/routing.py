@@ -32,4 +32,6 @@ def matches(match: RouteMatch, event: Event) -> bool:
         return False
     if match.event_kinds and event.kind not in match.event_kinds:
         return False
+    if match.tenant_ids and str(data["tenantId"]).lower() not in match.tenant_ids:
+        return False
     return not match.template_ids or data.get("templateId") in match.template_ids

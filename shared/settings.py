@@ -9,20 +9,18 @@ from __future__ import annotations
 import json
 import os
 import re
-import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from shared.attention import NoiseSettings
-from shared.cloud import is_loopback
 from shared.errors import SettingsError
 from shared.policy import Exclusions, Policy
 from shared.rules import RuleSettings
 from shared.storage_account import StorageAccount, storage_account_from
-from shared.teams_settings import DEFAULT_DIGEST_THRESHOLD, TeamsSettings, teams_settings_from
+from shared.teams_settings import DEFAULT_DIGEST_THRESHOLD, TeamsSettings, teams_settings_from, unique_routes
+from shared.tenants import Tenant, graph_base_url, is_guid, is_tenant_id, watch_tenants
 
 DEFAULT_MESSAGE_TTL = 7 * 24 * 3600
 # Every app setting the product reads, with its default ("" for none). The README's settings table and
@@ -54,10 +52,12 @@ DEFAULTS: dict[str, str] = {
     "FLAP_WINDOW": "6h",
     "FLAP_COOLDOWN": "2h",
     "REMIND_INTERVAL": "24h",
+    "WATCH_TENANTS": "",
+    "WORK_QUEUE": "syncwatch-work",
+    "CROSS_TENANT_CLIENT_ID": "",
 }
 LOCAL_SETTINGS_FILE = Path(__file__).resolve().parent.parent / "local.settings.json"
 
-_TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9]$")
 _TABLE = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,62}$")
 _DURATION = re.compile(r"^(?P<amount>\d+)\s*(?P<unit>[smhd])?$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -81,11 +81,27 @@ class Settings:
     poll_schedule: str | None
     teams: TeamsSettings = TeamsSettings()
     policy: Policy = Policy()
+    watch_tenants: tuple[Tenant, ...] = ()  # WATCH_TENANTS; empty: AZURE_TENANT_ID alone, inline as ever
+    work_queue: str = DEFAULTS["WORK_QUEUE"]
+    cross_tenant_client_id: str | None = None
+    home_tenant_id: str = ""  # AZURE_TENANT_ID: where syncwatch's managed identity lives
+
+    @property
+    def tenants(self) -> tuple[Tenant, ...]:
+        return self.watch_tenants or (Tenant(self.home_tenant_id or self.tenant_id),)
+
+    def for_tenant(self, tenant: Tenant) -> Settings:
+        """The settings one tenant's tick runs with: its id, Graph endpoint and Teams routes."""
+        routes = unique_routes([*self.teams.routes, *tenant.teams_routes], f"WATCH_TENANTS tenant {tenant.tenant_id}")
+        return replace(
+            self, tenant_id=tenant.tenant_id, graph_base_url=tenant.graph_base_url or self.graph_base_url,
+            teams=replace(self.teams, routes=routes), watch_tenants=(tenant,) if self.watch_tenants else (),
+        )
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
     """Every setting validated; the first bad one raises SettingsError naming it."""
-    return Settings(
+    settings = Settings(
         tenant_id=_tenant(environ),
         client_id=_optional_guid(environ, "AZURE_CLIENT_ID"),
         graph_base_url=graph_base_url(_value(environ, "GRAPH_BASE_URL")),
@@ -101,7 +117,14 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         poll_schedule=_schedule(environ),
         teams=teams_settings_from(environ),
         policy=_policy(environ),
+        watch_tenants=watch_tenants(raw_tenants, environ) if (raw_tenants := _value(environ, "WATCH_TENANTS")) else (),
+        work_queue=_named(environ, "WORK_QUEUE", _QUEUE, "3-63 lowercase letters, digits and single hyphens"),
+        cross_tenant_client_id=_optional_guid(environ, "CROSS_TENANT_CLIENT_ID"),
+        home_tenant_id=_tenant(environ),
     )
+    for tenant in settings.tenants:
+        settings.for_tenant(tenant)  # a tenant's own routes may clash with the global ones: say so at start
+    return settings
 
 
 def _policy(environ: Mapping[str, str]) -> Policy:
@@ -131,16 +154,6 @@ def read_environment(local_settings: Path = LOCAL_SETTINGS_FILE) -> dict[str, st
     return merged
 
 
-def graph_base_url(value: str) -> str:
-    """https anywhere; plain http only on loopback, for the local simulator."""
-    parts = urlsplit(value.strip())
-    if parts.scheme == "https" and parts.hostname:
-        return value.strip().rstrip("/")
-    if parts.scheme == "http" and parts.hostname and is_loopback(parts.hostname):
-        return value.strip().rstrip("/")
-    raise SettingsError(f"GRAPH_BASE_URL must be an https:// URL (plain http is allowed only on loopback), got {value!r}")
-
-
 def _local_values(path: Path) -> Mapping[str, str]:
     if not path.is_file():
         return {}
@@ -155,14 +168,14 @@ def _tenant(environ: Mapping[str, str]) -> str:
     value = _value(environ, "AZURE_TENANT_ID")
     if not value:
         raise SettingsError("AZURE_TENANT_ID is required: the directory (tenant) id to watch")
-    if not (_is_guid(value) or _TENANT.match(value)):
+    if not is_tenant_id(value):
         raise SettingsError("AZURE_TENANT_ID must be a tenant GUID or a domain such as contoso.onmicrosoft.com")
     return value
 
 
 def _optional_guid(environ: Mapping[str, str], name: str) -> str | None:
     value = _value(environ, name)
-    if value and not _is_guid(value):
+    if value and not is_guid(value):
         raise SettingsError(f"{name} must be a GUID, got {value!r}")
     return value or None
 
@@ -173,7 +186,7 @@ def _list(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
 
 def _guid_list(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
     items = _list(environ, name)
-    bad = [item for item in items if not _is_guid(item)]
+    bad = [item for item in items if not is_guid(item)]
     if bad:
         raise SettingsError(f"{name} must be comma-separated object ids (GUIDs); not a GUID: {bad[0]!r}")
     return tuple(dict.fromkeys(item.lower() for item in items))
@@ -248,11 +261,3 @@ def _schedule(environ: Mapping[str, str]) -> str | None:
     if value and len(value.split()) != 6:
         raise SettingsError(f"POLL_SCHEDULE must be a 6-field NCRONTAB expression such as '0 */5 * * * *', got {value!r}")
     return value or None
-
-
-def _is_guid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return len(value) == 36

@@ -33,6 +33,7 @@ class RouteMatch:
     service_principal_ids: frozenset[str] = frozenset()
     template_ids: frozenset[str] = frozenset()
     event_kinds: frozenset[str] = frozenset()  # e.g. {"statusChanged", "stalled"}: docs/events.md
+    tenant_ids: frozenset[str] = frozenset()  # lower case; with WATCH_TENANTS, the tenants this route hears of
 
 
 @dataclass(frozen=True)
@@ -61,10 +62,15 @@ def teams_settings_from(environ: Mapping[str, str]) -> TeamsSettings:
     if default_url:
         routes.append(TeamsRoute(DEFAULT_ROUTE, webhook_url(default_url, "TEAMS_WEBHOOK_URL")))
     routes.extend(_routes(environ))
+    return TeamsSettings(unique_routes(routes, "TEAMS_ROUTES"), _threshold(environ))
+
+
+def unique_routes(routes: list[TeamsRoute], setting: str) -> tuple[TeamsRoute, ...]:
+    """A route's name keys its deliveries in the outbox: two routes of one name would share them."""
     names = [route.name for route in routes]
     if len(set(names)) != len(names):
-        raise SettingsError(f"TEAMS_ROUTES: route names must be unique (and '{DEFAULT_ROUTE}' is TEAMS_WEBHOOK_URL's)")
-    return TeamsSettings(tuple(routes), _threshold(environ))
+        raise SettingsError(f"{setting}: route names must be unique (and '{DEFAULT_ROUTE}' is TEAMS_WEBHOOK_URL's)")
+    return tuple(routes)
 
 
 def webhook_url(value: str, setting: str) -> str:
@@ -90,16 +96,21 @@ def _routes(environ: Mapping[str, str]) -> list[TeamsRoute]:
         items = json.loads(raw)
     except ValueError as error:
         raise SettingsError(f"TEAMS_ROUTES is not valid JSON: {error}") from error
+    return routes_from(items, environ, "TEAMS_ROUTES")
+
+
+def routes_from(items: object, environ: Mapping[str, str], setting: str) -> list[TeamsRoute]:
+    """Routes as TEAMS_ROUTES writes them (also a WATCH_TENANTS entry's teamsRoutes); `setting` names them in errors."""
     if not isinstance(items, list):
-        raise SettingsError("TEAMS_ROUTES must be a JSON list of routes")
-    return [_route(item, index, environ) for index, item in enumerate(items)]
+        raise SettingsError(f"{setting} must be a JSON list of routes")
+    return [_route(item, index, environ, setting) for index, item in enumerate(items)]
 
 
-def _route(item: object, index: int, environ: Mapping[str, str]) -> TeamsRoute:
-    where = f"TEAMS_ROUTES[{index}]"
+def _route(item: object, index: int, environ: Mapping[str, str], setting: str) -> TeamsRoute:
+    where = f"{setting}[{index}]"
     if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"]:
         raise SettingsError(f"{where} must be an object with a non-empty \"name\"")
-    where = f"TEAMS_ROUTES route '{item['name']}'"
+    where = f"{setting} route '{item['name']}'"
     url_setting = item.get("urlSetting")
     if not isinstance(url_setting, str) or not url_setting:
         raise SettingsError(f"{where} needs \"urlSetting\": the name of the app setting that holds its webhook URL")
@@ -115,16 +126,17 @@ def _route(item: object, index: int, environ: Mapping[str, str]) -> TeamsRoute:
 def _match(raw: object, where: str) -> RouteMatch:
     if not isinstance(raw, dict):
         raise SettingsError(f"{where}: \"match\" must be an object")
-    unknown = set(raw) - {"appDisplayName", "servicePrincipalIds", "templateIds", "eventKinds"}
+    unknown = set(raw) - {"appDisplayName", "servicePrincipalIds", "templateIds", "eventKinds", "tenantIds"}
     if unknown:
         raise SettingsError(
-            f"{where}: unknown match key(s) {sorted(unknown)}; use appDisplayName, servicePrincipalIds, templateIds, eventKinds"
+            f"{where}: unknown match key(s) {sorted(unknown)}; use appDisplayName, servicePrincipalIds, templateIds, "
+            "eventKinds, tenantIds"
         )
     glob = raw.get("appDisplayName")
     if glob is not None and not isinstance(glob, str):
         raise SettingsError(f"{where}: match.appDisplayName must be a string glob such as \"Workday*\"")
     return RouteMatch(glob, _strings(raw, "servicePrincipalIds", where, lower=True), _strings(raw, "templateIds", where),
-                      _event_kinds(raw, where))
+                      _event_kinds(raw, where), _strings(raw, "tenantIds", where, lower=True))
 
 
 def _event_kinds(raw: dict[str, object], where: str) -> frozenset[str]:

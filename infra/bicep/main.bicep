@@ -119,6 +119,15 @@ param flapCooldown string = '2h'
 @description('REMIND_INTERVAL: how often a job still in Quarantine is posted again, with the duration so far.')
 param remindInterval string = '24h'
 
+@description('WATCH_TENANTS: JSON list of tenants to watch ([{"tenantId": "...", "displayName": "...", "graphBaseUrl": "...", "teamsRoutes": [...]}]); empty watches AZURE_TENANT_ID alone.')
+param watchTenants string = ''
+
+@description('WORK_QUEUE: the queue of per-tenant work items (with WATCH_TENANTS the timer fans out, the queue trigger ticks).')
+param workQueueName string = 'syncwatch-work'
+
+@description('CROSS_TENANT_CLIENT_ID: client id of the multi-tenant app registration that trusts the managed identity (federated credential), for customer tenants.')
+param crossTenantClientId string = ''
+
 // ---------------------------------------------------------------------------------------------------------------
 // Platform sizing
 // ---------------------------------------------------------------------------------------------------------------
@@ -517,6 +526,18 @@ var coreAppSettings = [
   {
     name: 'REMIND_INTERVAL'
     value: remindInterval
+  }
+  {
+    name: 'WATCH_TENANTS'
+    value: watchTenants
+  }
+  {
+    name: 'WORK_QUEUE'
+    value: workQueueName
+  }
+  {
+    name: 'CROSS_TENANT_CLIENT_ID'
+    value: crossTenantClientId
   }
 ]
 

@@ -36,6 +36,12 @@ param flapWindow = '6h'
 param flapCooldown = '2h'
 param remindInterval = '24h'
 
+// Many tenants (docs/deploy.md, "Many tenants"): a JSON list of tenants, and the multi-tenant app registration
+// (made by infra/create-cross-tenant-app.sh) that trusts this deployment's managed identity.
+param watchTenants = ''
+param workQueueName = 'syncwatch-work'
+param crossTenantClientId = ''
+
 // Teams: off on the first deployment. Once the webhook URLs are in the Key Vault (docs/deploy.md, step 5), uncomment
 // what you use and deploy again. Each setting in teamsRouteUrlSettings reads the secret named like it in lower case,
 // "_" -> "-" (TEAMS_WEBHOOK_ONCALL -> teams-webhook-oncall); TEAMS_WEBHOOK_URL reads teams-webhook-url.

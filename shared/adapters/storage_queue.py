@@ -27,6 +27,18 @@ def serialize(event: Event) -> str:
     return JSONFormat().write(CloudEvent(event.attributes(), event.data)).decode()
 
 
+async def send_creating(queue: QueueClient, message: str, **options: Any) -> None:
+    """Creates the queue on first use rather than asking for it on every tick."""
+    try:
+        await queue.send_message(message, **options)
+    except ResourceNotFoundError:
+        try:
+            await queue.create_queue()
+        except ResourceExistsError:
+            pass  # another instance created it meanwhile
+        await queue.send_message(message, **options)
+
+
 class StorageQueueSink:
     id = "queue"
 
@@ -68,15 +80,7 @@ class StorageQueueSink:
         return SinkOutcome(self.id, len(sent), failed, str(self._error(errors[0])))
 
     async def _send(self, message: str) -> None:
-        """Creates the queue on first use rather than asking for it on every tick."""
-        try:
-            await self._queue.send_message(message, time_to_live=self._ttl)
-        except ResourceNotFoundError:
-            try:
-                await self._queue.create_queue()
-            except ResourceExistsError:
-                pass  # another instance created it meanwhile
-            await self._queue.send_message(message, time_to_live=self._ttl)
+        await send_creating(self._queue, message, time_to_live=self._ttl)
 
     async def aclose(self) -> None:
         await self._queue.close()

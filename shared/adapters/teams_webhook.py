@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Protocol
 
 import httpx
 import stamina
@@ -31,6 +32,10 @@ class _Transient(Exception):
     def __init__(self, reason: str, retry_after: float | None = None) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
+
+
+class Pacer(Protocol):
+    async def wait(self, url: str) -> object: ...
 
 
 class WebhookPacer:
@@ -56,7 +61,7 @@ class TeamsWebhookSink:
         client: httpx.AsyncClient,
         *,
         digest_threshold: int,
-        pacer: WebhookPacer,
+        pacer: Pacer,
         attempts: int = 4,
         max_seconds: float = 30.0,
         first_wait: float = 1.0,

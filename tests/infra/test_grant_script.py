@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import stat
 import subprocess
-import sys
 
 import pytest
 
 from tests.infra.bicep import INFRA
+from tests.infra.fake_az import FakeAz
 
 SCRIPT = INFRA / "grant-graph-roles.sh"
 PRINCIPAL = "11111111-2222-3333-4444-555555555555"
@@ -22,14 +21,7 @@ ROLE_IDS = {
 }
 
 # A fake Azure CLI: answers the calls the script makes from a JSON state file, and logs every call.
-FAKE_AZ = r"""#!{python}
-import json, re, sys
-state_file = {state!r}
-state = json.load(open(state_file))
-args = sys.argv[1:]
-state["calls"].append(args)
-opt = lambda name: args[args.index(name) + 1] if name in args else None
-out = ""
+FAKE_AZ = r"""
 if args[:2] == ["cloud", "show"]:
     out = state["graph"]
 elif args[0] == "rest":
@@ -49,35 +41,13 @@ elif args[0] == "rest":
         out = str(sum(a["appRoleId"] == role_id and a["principalId"] == principal for a in state["assignments"]))
     else:
         raise SystemExit("unexpected call: " + " ".join(args))
-json.dump(state, open(state_file, "w"))
-if out:
-    print(out)
 """
 
 
 @pytest.fixture
 def az(tmp_path):
-    state = tmp_path / "state.json"
-    state.write_text(
-        json.dumps({"graph": "https://graph.microsoft.com/", "roles": ROLE_IDS, "assignments": [], "calls": []})
-    )
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    fake = bin_dir / "az"
-    fake.write_text(
-        FAKE_AZ.replace("{python}", sys.executable)
-        .replace("{state!r}", repr(str(state)))
-        .replace("{graph_sp}", GRAPH_SP)
-    )
-    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
-
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
-        return subprocess.run(["bash", str(SCRIPT), *args], env=env, capture_output=True, text=True, timeout=30)
-
-    run.state = lambda: json.loads(state.read_text())  # type: ignore[attr-defined]
-    run.set = lambda **values: state.write_text(json.dumps({**json.loads(state.read_text()), **values}))  # type: ignore[attr-defined]
-    return run
+    program = FAKE_AZ.replace("{graph_sp}", GRAPH_SP)
+    return FakeAz(tmp_path, program, {"graph": "https://graph.microsoft.com/", "roles": ROLE_IDS, "assignments": []}, SCRIPT)
 
 
 def test_grants_both_roles_then_leaves_them_alone(az):
@@ -122,5 +92,6 @@ def test_the_script_is_executable_and_strict():
     assert SCRIPT.stat().st_mode & stat.S_IXUSR, "chmod +x infra/grant-graph-roles.sh"
     text = SCRIPT.read_text(encoding="utf-8")
     assert text.startswith("#!/usr/bin/env bash\n") and "set -euo pipefail" in text
-    assert re.findall(r"ROLES=\(([^)]*)\)", text) == ["Synchronization.Read.All Application.Read.All"]
+    library = (INFRA / "lib" / "graph.sh").read_text(encoding="utf-8")
+    assert re.findall(r"GRAPH_ROLES=\(([^)]*)\)", library) == ["Synchronization.Read.All Application.Read.All"]
     assert subprocess.run(["bash", "-n", str(SCRIPT)]).returncode == 0

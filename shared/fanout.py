@@ -1,0 +1,109 @@
+"""Many tenants: the timer fans a tick out as work items, the queue trigger runs one, the CLI runs them all.
+
+One tenant's failure (consent revoked, throttled, storage error) never blocks or fails another's: each
+tenant's tick runs under its own lease, with its own adapters, snapshot, outbox and Graph budget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from shared.bootstrap import run_configured_tick
+from shared.errors import AnotherTickRunning, SyncwatchError
+from shared.settings import Settings
+from shared.tenants import Tenant
+from shared.tick import TickReport
+from shared.work_items import MAX_DEQUEUE_COUNT, WorkItem, parse_work_item, tenant_of, work_items
+
+LOG = logging.getLogger("syncwatch")
+INLINE_CONCURRENCY = 4  # tenants ticking at once in `poll --once`: each has its own Graph budget
+
+
+@dataclass(frozen=True)
+class TenantOutcome:
+    """One tenant's tick: its report, or why it did not run to the end (another tick held its lease, or an error)."""
+
+    tenant: Tenant
+    report: TickReport | None = None
+    error: SyncwatchError | None = None
+
+
+@dataclass(frozen=True)
+class Fanned:
+    items: list[WorkItem]
+    poisoned: int  # work items the host gave up on so far, waiting in <WORK_QUEUE>-poison
+
+
+async def fan_out(settings: Settings, *, now: datetime | None = None) -> Fanned:
+    """The timer's whole job with WATCH_TENANTS: one work item per tenant on WORK_QUEUE, in seconds."""
+    from shared.adapters.work_queue import WorkQueue
+
+    now = now or datetime.now(timezone.utc)
+    items = work_items(settings.tenants, tick_id=uuid.uuid4().hex[:12], now=now)
+    credential = _storage_credential(settings)
+    queue = WorkQueue(settings.storage, settings.work_queue, credential=credential)
+    try:
+        await queue.put(items)
+        poisoned = await queue.poisoned()
+    finally:
+        await queue.aclose()
+        if credential is not None:
+            await credential.close()
+    if poisoned:
+        LOG.error("syncwatch: %d work item(s) failed %d times and wait in %s-poison: see the tenants' health and logs",
+                  poisoned, MAX_DEQUEUE_COUNT, settings.work_queue)
+    return Fanned(items, poisoned)
+
+
+async def run_work_item(settings: Settings, body: str, *, dequeue_count: int = 1) -> TickReport | None:
+    """One tenant's tick for a work item; None when another tick holds that tenant's lease (nothing to do).
+    A SyncwatchError propagates, so that the host retries the item and finally moves it to the poison queue."""
+    item = parse_work_item(body)
+    tenant = tenant_of(item, settings.tenants)
+    try:
+        return await run_configured_tick(settings.for_tenant(tenant))
+    except AnotherTickRunning as skipped:
+        LOG.info("syncwatch: tenant %s: %s", tenant.name, skipped)
+        return None
+    except SyncwatchError as error:
+        last = " (its last try: the host moves it to the poison queue)" if dequeue_count >= MAX_DEQUEUE_COUNT else ""
+        LOG.error("syncwatch: tenant %s: work item of tick %s failed, try %d%s: %s",
+                  tenant.name, item.tick_id, dequeue_count, last, error)
+        raise
+
+
+async def run_every_tenant(
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    retry_delay: float | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[TenantOutcome]:
+    """Every configured tenant inline, a few at a time (`poll --once`); in configuration order."""
+    limit = asyncio.Semaphore(INLINE_CONCURRENCY)
+
+    async def one(tenant: Tenant) -> TenantOutcome:
+        async with limit:
+            try:
+                report = await run_configured_tick(settings.for_tenant(tenant), now=now, retry_delay=retry_delay, progress=progress)
+            except AnotherTickRunning as skipped:
+                return TenantOutcome(tenant, error=skipped)
+            except SyncwatchError as error:
+                return TenantOutcome(tenant, error=error)
+            return TenantOutcome(tenant, report)
+
+    return list(await asyncio.gather(*(one(tenant) for tenant in settings.tenants)))
+
+
+def _storage_credential(settings: Settings) -> Any:
+    if settings.storage.connection_string:
+        return None
+    from azure.identity.aio import DefaultAzureCredential
+
+    return DefaultAzureCredential(managed_identity_client_id=settings.client_id or settings.storage.client_id)
