@@ -53,9 +53,10 @@ async def tick_tenant(item: func.QueueMessage) -> None:
 
 @app.route(route="health", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 async def health(req: func.HttpRequest) -> func.HttpResponse:
-    """The last tick's summary; 503 when no tick succeeded within 3 schedule periods."""
-    from shared.bootstrap import read_health
+    """The last tick's summary; 503 when no tick succeeded within 3 schedule periods (with WATCH_TENANTS: for
+    any tenant, each listed with its own record)."""
+    from shared.fanout import read_every_health
     from shared.settings import load_settings, read_environment
 
-    body, healthy = await read_health(load_settings(read_environment()))
+    body, healthy = await read_every_health(load_settings(read_environment()))
     return func.HttpResponse(json.dumps(body), status_code=200 if healthy else 503, mimetype="application/json")

@@ -64,11 +64,17 @@ def _version(value: bool) -> None:
         raise typer.Exit(EXIT_OK)
 
 
+_chosen_tenant: list[str] = []  # --tenant, for the commands that work on one tenant
+
+
 @app.callback()
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    tenant: str = typer.Option("", "--tenant", help="With WATCH_TENANTS: the tenant (id or displayName) that status, "
+                               "mute, unmute, outbox, discover and check work on; poll runs them all."),
 ) -> None:
     """The commands share settings and exit codes; see `syncwatch COMMAND --help`."""
+    _chosen_tenant[:] = [tenant] if tenant else []
 
 
 @app.command()
@@ -246,9 +252,18 @@ def describe_transition(transition: Transition) -> str:
 
 
 def _settings() -> Settings:
+    """The settings of the tenant `--tenant` names, or of AZURE_TENANT_ID; poll takes every tenant's itself."""
     from shared.settings import load_settings, read_environment
 
-    return load_settings(read_environment())
+    settings = load_settings(read_environment())
+    if not _chosen_tenant:
+        return settings
+    wanted = _chosen_tenant[0].lower()
+    for tenant in settings.tenants:
+        if wanted in (tenant.tenant_id.lower(), (tenant.display_name or "").lower()):
+            return settings.for_tenant(tenant)
+    names = ", ".join(tenant.display_name or tenant.tenant_id for tenant in settings.tenants)
+    raise typer.BadParameter(f"no watched tenant is {_chosen_tenant[0]!r}; WATCH_TENANTS has {names}", param_hint="--tenant")
 
 
 def _tick() -> int:

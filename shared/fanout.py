@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from shared.bootstrap import run_configured_tick
+from shared.bootstrap import read_health, run_configured_tick
 from shared.errors import AnotherTickRunning, SyncwatchError
 from shared.settings import Settings
 from shared.tenants import Tenant
@@ -99,6 +99,22 @@ async def run_every_tenant(
             return TenantOutcome(tenant, report)
 
     return list(await asyncio.gather(*(one(tenant) for tenant in settings.tenants)))
+
+
+async def read_every_health(settings: Settings, *, now: datetime | None = None) -> tuple[dict[str, Any], bool]:
+    """`GET /api/health`: with WATCH_TENANTS, healthy only when every tenant is, and each tenant's own record."""
+    if not settings.watch_tenants:
+        return await read_health(settings, now=now)
+    limit = asyncio.Semaphore(INLINE_CONCURRENCY)
+
+    async def one(tenant: Tenant) -> tuple[dict[str, Any], bool]:
+        async with limit:
+            body, healthy = await read_health(settings.for_tenant(tenant), now=now)
+            return {"tenantId": tenant.tenant_id, "displayName": tenant.display_name, **body}, healthy
+
+    results = await asyncio.gather(*(one(tenant) for tenant in settings.tenants))
+    healthy = all(ok for _, ok in results)
+    return {"healthy": healthy, "tenants": [body for body, _ in results]}, healthy
 
 
 def _storage_credential(settings: Settings) -> Any:

@@ -15,6 +15,7 @@ from azure.functions.timer import TimerRequest
 from azure.storage.queue import QueueClient
 
 from shared.errors import SettingsError
+from shared.fanout import read_every_health
 from shared.settings import load_settings
 from shared.simulator.graph import GraphSimulator
 from shared.simulator.scenarios import DemoTenant
@@ -114,16 +115,10 @@ def test_one_tenant_failing_never_holds_up_the_others(many, tenants):
         trigger(message)
     counts = by_tenant(queued_events(settings))
     assert counts == {sim.tenant_id: 7 for name, (sim, _) in tenants.items() if name != "Northwind"}
-    northwind = settings.for_tenant(next(t for t in settings.tenants if t.display_name == "Northwind"))
-    health = asyncio.run(_health(northwind))
-    assert health["consecutiveFailures"] == 1 and "403" in health["lastProblem"]
-
-
-async def _health(settings):
-    from shared.bootstrap import read_health
-
-    body, _ = await read_health(settings)
-    return body
+    body, healthy = asyncio.run(read_every_health(settings))
+    health = {entry["displayName"]: entry for entry in body["tenants"]}
+    assert not healthy and health["Northwind"]["consecutiveFailures"] == 1 and "403" in health["Northwind"]["lastProblem"]
+    assert health["Contoso"]["consecutiveFailures"] == 0 and health["Contoso"]["lastSuccessAt"]
 
 
 def test_each_tenant_has_its_own_routes_and_the_global_route_hears_every_tenant(many, tenants, teams):
@@ -165,3 +160,16 @@ def test_poll_once_runs_every_tenant_inline(many, tenants):
     for name in NAMES:
         assert f"── tenant {name}" in result.stdout
     assert result.stdout.count("(baseline)") == 3
+
+
+def test_operator_commands_work_on_the_tenant_they_are_told(many, tenants):
+    assert cli("poll", "--once", env=many).returncode == 0
+    fabrikam, demo = tenants["Fabrikam"]
+    status = cli("--tenant", "Fabrikam", "status", "--json", "--from-snapshot", env=many)
+    assert status.returncode == 0, status.stderr
+    with_jobs = {demo.salesforce, demo.servicenow, demo.workday, demo.cloud_sync, demo.dropbox, demo.box}
+    assert {job["servicePrincipalId"] for job in json.loads(status.stdout)["jobs"]} == with_jobs
+    muted = cli("--tenant", fabrikam.tenant_id, "mute", demo.salesforce_job, "--for", "1h", env=many)
+    assert muted.returncode == 0, muted.stderr
+    unknown = cli("--tenant", "Initech", "status", env=many)
+    assert unknown.returncode == 2 and "Initech" in unknown.stderr and "Fabrikam" in unknown.stderr
