@@ -29,11 +29,12 @@ T = TypeVar("T")
 
 
 async def get_many(
-    client: GraphClient, paths: Sequence[str], read: Callable[[int, Answer], T], *, concurrency: int = CONCURRENCY
+    client: GraphClient, paths: Sequence[str], read: Callable[[int, Answer], T], *, limit: asyncio.Semaphore | None = None
 ) -> list[T]:
     """`read(index, answer)` for every path, in order; the answer is a response (any status) or the
-    GraphError that kept it from one. Each batch is read as it arrives, so no raw body outlives its batch."""
-    limit = asyncio.Semaphore(concurrency)
+    GraphError that kept it from one. Each batch is read as it arrives, so no raw body outlives its batch.
+    `limit` bounds the batches in flight (CONCURRENCY unless given); calls that run side by side share one."""
+    limit = limit or asyncio.Semaphore(CONCURRENCY)
 
     async def chunk(start: int) -> list[T]:
         answers = await _chunk(client, list(paths[start : start + MAX_BATCH]), limit)

@@ -7,11 +7,12 @@ that the diff never mistakes it for removed jobs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import asyncio
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from shared.adapters.graph_batch import get_many
+from shared.adapters.graph_batch import CONCURRENCY, MAX_BATCH, get_many
 from shared.adapters.graph_client import GraphClient, GraphResponse
 from shared.adapters.table_watchlist import TableWatchlist
 from shared.discovery import DiscoveryState, advanced, after_reads
@@ -84,23 +85,31 @@ class GraphJobSource:
         return await self._read_watched(self._discovery, now, pages=-1)
 
     async def _read_watched(self, discovery: Discovery, now: datetime, pages: int | None = None) -> Observation:
-        watchlist, state = await discovery.watchlist.load()
-        due = pages if pages is not None else state.pages_due(now, interval=discovery.interval, pages_per_tick=discovery.pages_per_tick)
-        listing = await self._list(state, due)
-        watched = [entry.service_principal for entry in watchlist.values()]
-        candidates = [sp for sp in listing.service_principals if sp.id not in watchlist]
-        reads = await self._read_jobs(watched + candidates)
-        counts = {sp_id: len(read.jobs) for sp_id, read in reads.items() if read.complete}
+        reads = _Reads(self._client, self._progress)
+        try:
+            # Watched SPs are read page by page as the watchlist loads: Graph's throttle is the floor of the
+            # tick, so its reads start at once rather than after the watchlist (and the snapshot beside it).
+            watchlist, state = await discovery.watchlist.load(on_page=lambda page: reads.add(e.service_principal for e in page))
+            due = pages if pages is not None else state.pages_due(now, interval=discovery.interval, pages_per_tick=discovery.pages_per_tick)
+            listing = await self._list(state, due)
+            candidates = [sp for sp in listing.service_principals if sp.id not in watchlist]
+            reads.add(candidates)
+            results = await reads.results()
+        finally:
+            reads.cancel()  # after a failure, no read outlives it
+        counts = {sp_id: len(read.jobs) for sp_id, read in results.items() if read.complete}
         # A failed listing page is read again next tick: the cycle does not move on past it.
         new_state = advanced(state, listing.next_cursor, now, started=state.cursor is None) if due and not listing.failures else state
         written = await discovery.watchlist.save((watchlist, state), (after_reads(watchlist, candidates, counts), new_state))
-        observation = _observation(watched + candidates, reads, listing.failures)
+        watched = [entry.service_principal for entry in watchlist.values()]
+        observation = _observation(watched + candidates, results, listing.failures)
         return replace(observation, bookkeeping_read=len(watchlist) + 1, bookkeeping_written=written)
 
     async def _observe(self, listing: _Listing) -> Observation:
         """A configured SP that could not be looked up is not known to be gone: no removals for it."""
-        reads = await self._read_jobs(list(listing.service_principals))
-        observation = _observation(listing.service_principals, reads, listing.failures)
+        reads = _Reads(self._client, self._progress)
+        reads.add(listing.service_principals)
+        observation = _observation(listing.service_principals, await reads.results(), listing.failures)
         return replace(observation, listing_complete=not listing.failures)
 
     async def _list(self, state: DiscoveryState, pages: int) -> _Listing:
@@ -132,19 +141,47 @@ class GraphJobSource:
                 failures.append(ReadFailure(sp_id, _describe(answer, f"reading service principal {sp_id}")))
         return _Listing(tuple(found), None, tuple(failures))
 
-    async def _read_jobs(self, sps: Sequence[ServicePrincipal]) -> dict[str, _SpRead]:
+class _Reads:
+    """Job reads started as SPs become known, in whole batches, all sharing one bound on batches in flight."""
+
+    def __init__(self, client: GraphClient, progress: Progress | None) -> None:
+        self._client = client
+        self._progress = progress
+        self._limit = asyncio.Semaphore(CONCURRENCY)
+        self._waiting: list[ServicePrincipal] = []
+        self._tasks: list[asyncio.Task[dict[str, _SpRead]]] = []
+        self._started = self._done = 0
+
+    def add(self, sps: Iterable[ServicePrincipal]) -> None:
+        """Reads start in multiples of 20, so a watchlist that arrives in pages costs no extra request."""
+        self._waiting.extend(sps)
+        self._start(len(self._waiting) - len(self._waiting) % MAX_BATCH)
+
+    async def results(self) -> dict[str, _SpRead]:
+        """Every SP's read, in the order the SPs were added."""
+        self._start(len(self._waiting))
+        return {sp_id: read for part in await asyncio.gather(*self._tasks) for sp_id, read in part.items()}
+
+    def cancel(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+
+    def _start(self, count: int) -> None:
+        if count:
+            self._tasks.append(asyncio.create_task(self._read(self._waiting[:count])))
+            del self._waiting[:count]
+            self._started += count
+
+    async def _read(self, sps: list[ServicePrincipal]) -> dict[str, _SpRead]:
         paths = [f"/servicePrincipals/{sp.id}/synchronization/jobs" for sp in sps]
-        done = 0
-
-        def read(index: int, answer: GraphResponse | GraphError) -> _SpRead:
-            nonlocal done
-            done += 1
-            if self._progress:
-                self._progress(done, len(sps))
-            return _sp_read(sps[index], answer)
-
-        reads = await get_many(self._client, paths, read)
+        reads = await get_many(self._client, paths, lambda index, answer: self._heard(_sp_read(sps[index], answer)), limit=self._limit)
         return {sp.id: sp_read for sp, sp_read in zip(sps, reads)}
+
+    def _heard(self, sp_read: _SpRead) -> _SpRead:
+        self._done += 1
+        if self._progress:
+            self._progress(self._done, self._started + len(self._waiting))
+        return sp_read
 
 
 def _observation(sps: Sequence[ServicePrincipal], reads: dict[str, _SpRead], failures: Sequence[ReadFailure]) -> Observation:

@@ -5,7 +5,7 @@ Only rows that changed are written, so a steady tick costs at most the cursor ro
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from azure.core.exceptions import AzureError, ResourceNotFoundError
@@ -27,16 +27,24 @@ class TableWatchlist:
         self._partition = f"{tenant_partition}~watch"
         self._account = account
 
-    async def load(self) -> tuple[dict[str, WatchedSp], DiscoveryState]:
+    async def load(self, on_page: Callable[[list[WatchedSp]], None] | None = None) -> tuple[dict[str, WatchedSp], DiscoveryState]:
+        """`on_page` hears of each page of watched SPs as it arrives, so their reads can start while the
+        rest of the watchlist loads."""
+        watched: dict[str, WatchedSp] = {}
+        state = DiscoveryState()
         try:
-            rows = [row async for row in self._table.query_entities(f"PartitionKey eq '{self._partition}'")]
+            async for page in self._table.query_entities(f"PartitionKey eq '{self._partition}'").by_page():
+                rows = [row async for row in page]
+                state = next((_state(row) for row in rows if row["RowKey"] == _STATE_ROW), state)
+                entries = [_watched(row) for row in rows if row["RowKey"] != _STATE_ROW]
+                watched.update((entry.service_principal.id, entry) for entry in entries)
+                if on_page:
+                    on_page(entries)
         except ResourceNotFoundError:
             return {}, DiscoveryState()  # the snapshot store creates the table
         except AzureError as error:
             raise self._error(error) from error
-        state = next((row for row in rows if row["RowKey"] == _STATE_ROW), None)
-        watched = (_watched(row) for row in rows if row["RowKey"] != _STATE_ROW)
-        return {entry.service_principal.id: entry for entry in watched}, _state(state)
+        return watched, state
 
     async def save(
         self,
@@ -76,7 +84,5 @@ def _watched(row: Mapping[str, Any]) -> WatchedSp:
     return WatchedSp(sp, int(row.get("EmptyReads") or 0))
 
 
-def _state(row: Mapping[str, Any] | None) -> DiscoveryState:
-    if row is None:
-        return DiscoveryState()
+def _state(row: Mapping[str, Any]) -> DiscoveryState:
     return DiscoveryState(row.get("Cursor"), row.get("CycleStartedAt"), row.get("LastCompletedAt"))
