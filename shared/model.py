@@ -132,6 +132,10 @@ class Observation:
     bookkeeping_read: int = 0  # storage rows read and written to keep the watchlist
     bookkeeping_written: int = 0
 
+    def __repr__(self) -> str:
+        """Short, as TickReport's: `discover` returns one through asyncio.run."""
+        return f"Observation({len(self.jobs)} jobs of {len(self.listed_sps)} service principals, {len(self.failures)} failures)"
+
     def proves_absence(self, service_principal_id: str) -> bool:
         """True when a job of this SP that is not in `jobs` is really gone, not merely unread."""
         if service_principal_id in self.unread_sps:

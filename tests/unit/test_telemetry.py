@@ -41,3 +41,14 @@ def test_cards_kept_from_teams_are_dimensions_of_the_tick_and_of_each_transition
     transition = [r for r in caplog.records if r.name == "syncwatch"][1]
     assert dimensions["kept_from_teams_flapping"] == 1
     assert transition.custom_dimensions["kind"] == "statusChanged" and transition.custom_dimensions["keptFromTeams"] == "flapping"
+
+
+def test_a_report_and_an_observation_print_short_whatever_their_size():
+    """Bug: asyncio.run (Python 3.11) formats the repr of what it returns; a baseline's 10,000 events made that
+    one string about 200 MB and several seconds in `poll --once`."""
+    from shared.model import Observation
+
+    report = report_with([event("Active", "Quarantine")] * 2000)
+    assert len(repr(report)) < 500 and "tick abc123" in repr(report)
+    observation = Observation(jobs=(), listed_sps=frozenset(f"sp-{i}" for i in range(5000)))
+    assert len(repr(observation)) < 200
