@@ -309,7 +309,7 @@ def _clip(text: str, limit: int) -> str:
 
 
 def _duration(seconds: object) -> str:
-    """3 d 4 h, 5 h 0 min, 40 min: the largest unit and the next, which is all a reader takes in."""
+    """3 d 4 h, 5 h, 40 min: the largest unit and the next unless it is 0, which is all a reader takes in."""
     if not isinstance(seconds, int):
         return "unknown"
     days, rest = divmod(seconds, 86400)
@@ -318,7 +318,8 @@ def _duration(seconds: object) -> str:
     first = next((index for index, (amount, _) in enumerate(parts) if amount), None)
     if first is None:
         return f"{seconds} s"
-    return " ".join(f"{amount} {unit}" for amount, unit in parts[first : first + 2])
+    shown = [part for part in parts[first : first + 2] if part[0]]  # the first is never 0
+    return " ".join(f"{amount} {unit}" for amount, unit in shown)
 
 
 def _since(timestamp: str | None, event: Event) -> str:

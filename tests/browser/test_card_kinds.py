@@ -28,7 +28,7 @@ KEY_TEXTS = {
     "warning-escrow-spike": ["objects in escrow jumped from 4 to 212", "In escrow now"],
     "warning-flapping": ["flapping (4 status changes)", "Quiet until stable for"],
     "resolved-flapping": ["provisioning is stable again", "Status changes"],
-    "critical-reminder": ["still in quarantine after 2 d 0 h (reminder 2)", "Quarantined for"],
+    "critical-reminder": ["still in quarantine after 2 d (reminder 2)", "Quarantined for"],
 }
 
 

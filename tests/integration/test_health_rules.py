@@ -151,7 +151,7 @@ def test_a_job_still_in_quarantine_is_reminded_with_the_duration(watched, sim, t
     assert everything(reminded) == ["quarantineReminder:Salesforce"]
     [event] = queued(settings)[-1:]
     assert event["data"]["details"]["reminder"] == 1 and event["data"]["details"]["quarantinedSeconds"] >= 24 * 3600
-    assert titles(teams)[-1] == "🚨 Salesforce: still in quarantine after 1 d 0 h (reminder 1)"
+    assert titles(teams)[-1] == "🚨 Salesforce: still in quarantine after 1 d (reminder 1)"
     assert tick(settings, sim).transitions == ()
 
 
