@@ -68,6 +68,7 @@ def tick_dimensions(report: TickReport) -> dict[str, Any]:
     return {
         "event": "tick",
         "tick_id": report.tick_id,
+        "tenant_id": report.tenant_id,
         "service_principals": report.service_principals,
         "jobs": report.jobs,
         "unhealthy_jobs": report.unhealthy_jobs,

@@ -50,6 +50,7 @@ class TickReport:
     unhealthy_jobs: int = 0  # in Quarantine or Paused
     graph_stats: dict[str, int] = field(default_factory=dict)  # requests, batch items, 429s, retries
     withheld: Counter[str] = field(default_factory=Counter)  # events kept from people, by reason
+    tenant_id: str = ""
 
     @property
     def undelivered(self) -> tuple[OutboxEntry, ...]:
@@ -143,6 +144,7 @@ async def run_tick(
         unhealthy_jobs=sum(job.code in (QUARANTINE, PAUSED) for job in observation.jobs),
         graph_stats=source.stats(),
         withheld=attention.withheld,
+        tenant_id=tenant_id,
     )
 
 

@@ -85,6 +85,8 @@ def test_the_timer_only_enqueues_and_the_trigger_ticks_each_tenant(many, tenants
     counts = by_tenant(queued_events(settings))
     assert counts == {sim.tenant_id: 7 for sim, _ in tenants.values()}  # each tenant's baseline, tagged with it
     assert sum("tick " in r.getMessage() and "(baseline)" in r.getMessage() for r in caplog.records) == 3
+    ticks = [r.custom_dimensions for r in caplog.records if getattr(r, "custom_dimensions", {}).get("event") == "tick"]
+    assert sorted(t["tenant_id"] for t in ticks) == sorted(sim.tenant_id for sim, _ in tenants.values())
 
 
 def test_replaying_a_work_item_delivers_nothing_twice(many, tenants, teams):

@@ -16,7 +16,7 @@ def report_with(transitions_events, withheld=None):
         tick_id="abc123", started_at=NOW, seconds=1.5, baseline=False, service_principals=3, jobs=4, transitions=(),
         events=tuple(transitions_events), read_failures=(), outcomes=(), settlement=Settlement(), waiting=(),
         dead_lettered=0, entities_read=7, entities_written=2, unhealthy_jobs=1, graph_stats={"requests": 3, "throttled": 0},
-        withheld=Counter(withheld or {}),
+        withheld=Counter(withheld or {}), tenant_id="72f988bf-86f1-41af-91ab-2d7cd011db47",
     )
 
 
@@ -39,7 +39,7 @@ def test_cards_kept_from_teams_are_dimensions_of_the_tick_and_of_each_transition
     kept = replace(event("Active", "Quarantine"), withheld="flapping")
     dimensions = record_tick(report_with([kept], withheld={"flapping": 1}))
     transition = [r for r in caplog.records if r.name == "syncwatch"][1]
-    assert dimensions["kept_from_teams_flapping"] == 1
+    assert dimensions["kept_from_teams_flapping"] == 1 and dimensions["tenant_id"] == "72f988bf-86f1-41af-91ab-2d7cd011db47"
     assert transition.custom_dimensions["kind"] == "statusChanged" and transition.custom_dimensions["keptFromTeams"] == "flapping"
 
 
