@@ -93,8 +93,10 @@ def run_round(env: dict[str, str], workers: int) -> dict[str, object]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", nargs="?", default="bench", choices=("bench", "worker"))
+    parser.add_argument("mode", nargs="?", default="bench", choices=("bench", "worker", "host"))
     parser.add_argument("--tenants", type=int, default=100)
+    parser.add_argument("--hosts", type=int, default=4, help="processes the simulators are spread over")
+    parser.add_argument("--first", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--jobs", type=int, default=100)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--latency", type=float, default=0.1)
@@ -102,26 +104,59 @@ def main(argv: list[str] | None = None) -> None:
     if args.mode == "worker":
         worker()
         return
+    if args.mode == "host":
+        host(args.first, args.tenants, jobs=args.jobs, latency=args.latency)
+        return
     with ExitStack() as stack:
         azurite = stack.enter_context(start_azurite())
-        sims = [stack.enter_context(GraphSimulator(latency=args.latency, page_size=999, units_per_window=8000)) for _ in range(args.tenants)]
-        for number, sim in enumerate(sims):
-            sim.clock = datetime.now(UTC)  # the function bodies tick at the wall clock
-            for i in range(args.jobs):
-                sim.add_job(sim.add_service_principal(display_name=f"T{number:03} App {i:03}"), template_id="scim")
+        tenants = _start_hosts(stack, args)
         suffix = uuid.uuid4().hex[:8]
-        env = {**os.environ, "AZURE_TENANT_ID": sims[0].tenant_id, "AzureWebJobsStorage": azurite.connection_string,
-               "GRAPH_BASE_URL": sims[0].base_url, "SNAPSHOT_TABLE": f"benchtenants{suffix}", "TRANSITIONS_QUEUE": f"bench-{suffix}",
-               "WORK_QUEUE": f"work-{suffix}", "DISCOVERY_INTERVAL": "6h", "PYTHONPATH": str(REPO_ROOT),
-               "WATCH_TENANTS": json.dumps([{"tenantId": sim.tenant_id, "graphBaseUrl": sim.base_url} for sim in sims])}
+        env = {**os.environ, "AZURE_TENANT_ID": tenants[0]["tenantId"], "AzureWebJobsStorage": azurite.connection_string,
+               "GRAPH_BASE_URL": tenants[0]["graphBaseUrl"], "SNAPSHOT_TABLE": f"benchtenants{suffix}",
+               "TRANSITIONS_QUEUE": f"bench-{suffix}", "WORK_QUEUE": f"work-{suffix}", "DISCOVERY_INTERVAL": "6h",
+               "PYTHONPATH": str(REPO_ROOT), "WATCH_TENANTS": json.dumps(tenants)}
         rounds = [("baseline", run_round(env, args.workers)), ("steady", run_round(env, 1)), ("steady", run_round(env, args.workers))]
     print(report(rounds, args))
+
+
+def host(first: int, count: int, *, jobs: int, latency: float) -> None:
+    """Some of the tenants' Graph simulators, in a process of their own (one interpreter lock for all 100 would
+    make the simulators the bottleneck); prints each tenant, then serves until stdin closes."""
+    with ExitStack() as stack:
+        for number in range(first, first + count):
+            sim = stack.enter_context(GraphSimulator(latency=latency, page_size=999, units_per_window=8000))
+            sim.clock = datetime.now(UTC)  # the function bodies tick at the wall clock
+            for i in range(jobs):
+                sim.add_job(sim.add_service_principal(display_name=f"T{number:03} App {i:03}"), template_id="scim")
+            print(json.dumps({"tenantId": sim.tenant_id, "graphBaseUrl": sim.base_url}), flush=True)
+        print("ready", flush=True)
+        sys.stdin.read()
+
+
+def _start_hosts(stack: ExitStack, args: argparse.Namespace) -> list[dict[str, str]]:
+    share = -(-args.tenants // args.hosts)
+    procs = []
+    for first in range(0, args.tenants, share):
+        count = min(share, args.tenants - first)
+        command = [sys.executable, "-m", "tools.bench_tenants", "host", "--first", str(first), "--tenants", str(count),
+                   "--jobs", str(args.jobs), "--latency", str(args.latency)]
+        proc = subprocess.Popen(command, cwd=REPO_ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        stack.callback(proc.wait)
+        stack.callback(proc.stdin.close)  # type: ignore[union-attr]
+        procs.append(proc)
+    tenants = []
+    for proc in procs:
+        for line in proc.stdout:  # type: ignore[union-attr]
+            if line.strip() == "ready":
+                break
+            tenants.append(json.loads(line))
+    return tenants
 
 
 def report(rounds: list[tuple[str, dict[str, object]]], args: argparse.Namespace) -> str:
     lines = [
         f"{args.tenants} tenants × {args.jobs} jobs; each tenant a Graph simulator of its own ({args.latency * 1000:.0f} ms a "
-        f"request, its own 8,000-unit bucket); Azurite in memory; {os.cpu_count()} cores.",
+        f"request, its own 8,000-unit bucket), spread over {args.hosts} processes; Azurite in memory; {os.cpu_count()} cores.",
         "",
         "| tick | workers | enqueue (timer) | all tenants | per tenant: median | p95 | max | items retried |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
