@@ -139,7 +139,7 @@ async def open_adapters(
 
     cloud = cloud_for(settings.graph_base_url)
     async with AsyncExitStack() as stack:
-        credential = _credential(stack, settings, cloud)
+        credential = home_credential(stack, settings, cloud)
         graph = create_graph_client(
             cloud, settings.graph_base_url, credential=graph_credential(stack, settings, cloud, credential),
             units_per_window=settings.graph_units_per_10s,
@@ -211,7 +211,7 @@ def _same_tenant(one: str, other: str) -> bool:
     return one.lower() == other.lower()
 
 
-def _credential(stack: AsyncExitStack, settings: Settings, cloud: Cloud) -> Any:
+def home_credential(stack: AsyncExitStack, settings: Settings, cloud: Cloud) -> Any:
     """DefaultAzureCredential, when anything needs a token: the managed identity in Azure
     (AZURE_CLIENT_ID picks a user-assigned one), the environment or an Azure CLI sign-in locally."""
     if cloud.loopback and settings.storage.connection_string:

@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
-from shared.bootstrap import read_health, run_configured_tick
+from shared.bootstrap import home_credential, read_health, run_configured_tick
+from shared.cloud import cloud_for
 from shared.errors import AnotherTickRunning, SyncwatchError
 from shared.settings import Settings
 from shared.tenants import Tenant
@@ -22,6 +24,7 @@ from shared.tick import TickReport
 from shared.work_items import MAX_DEQUEUE_COUNT, WorkItem, parse_work_item, tenant_of, work_items
 
 LOG = logging.getLogger("syncwatch")
+T = TypeVar("T")
 INLINE_CONCURRENCY = 4  # tenants ticking at once in `poll --once`: each has its own Graph budget
 
 
@@ -46,15 +49,12 @@ async def fan_out(settings: Settings, *, now: datetime | None = None) -> Fanned:
 
     now = now or datetime.now(timezone.utc)
     items = work_items(settings.tenants, tick_id=uuid.uuid4().hex[:12], now=now)
-    credential = _storage_credential(settings)
-    queue = WorkQueue(settings.storage, settings.work_queue, credential=credential)
-    try:
+    async with AsyncExitStack() as stack:
+        credential = home_credential(stack, settings, cloud_for(settings.graph_base_url))
+        queue = WorkQueue(settings.storage, settings.work_queue, credential=credential)
+        stack.push_async_callback(queue.aclose)
         await queue.put(items)
         poisoned = await queue.poisoned()
-    finally:
-        await queue.aclose()
-        if credential is not None:
-            await credential.close()
     if poisoned:
         LOG.error("syncwatch: %d work item(s) failed %d times and wait in %s-poison: see the tenants' health and logs",
                   poisoned, MAX_DEQUEUE_COUNT, settings.work_queue)
@@ -86,40 +86,37 @@ async def run_every_tenant(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[TenantOutcome]:
     """Every configured tenant inline, a few at a time (`poll --once`); in configuration order."""
-    limit = asyncio.Semaphore(INLINE_CONCURRENCY)
 
     async def one(tenant: Tenant) -> TenantOutcome:
-        async with limit:
-            try:
-                report = await run_configured_tick(settings.for_tenant(tenant), now=now, retry_delay=retry_delay, progress=progress)
-            except AnotherTickRunning as skipped:
-                return TenantOutcome(tenant, error=skipped)
-            except SyncwatchError as error:
-                return TenantOutcome(tenant, error=error)
-            return TenantOutcome(tenant, report)
+        try:
+            report = await run_configured_tick(settings.for_tenant(tenant), now=now, retry_delay=retry_delay, progress=progress)
+        except SyncwatchError as error:  # AnotherTickRunning among them, with its exit code 0
+            return TenantOutcome(tenant, error=error)
+        return TenantOutcome(tenant, report)
 
-    return list(await asyncio.gather(*(one(tenant) for tenant in settings.tenants)))
+    return await _each_tenant(settings, one)
 
 
 async def read_every_health(settings: Settings, *, now: datetime | None = None) -> tuple[dict[str, Any], bool]:
     """`GET /api/health`: with WATCH_TENANTS, healthy only when every tenant is, and each tenant's own record."""
     if not settings.watch_tenants:
         return await read_health(settings, now=now)
-    limit = asyncio.Semaphore(INLINE_CONCURRENCY)
 
     async def one(tenant: Tenant) -> tuple[dict[str, Any], bool]:
-        async with limit:
-            body, healthy = await read_health(settings.for_tenant(tenant), now=now)
-            return {"tenantId": tenant.tenant_id, "displayName": tenant.display_name, **body}, healthy
+        body, healthy = await read_health(settings.for_tenant(tenant), now=now)
+        return {"tenantId": tenant.tenant_id, "displayName": tenant.display_name, **body}, healthy
 
-    results = await asyncio.gather(*(one(tenant) for tenant in settings.tenants))
+    results = await _each_tenant(settings, one)
     healthy = all(ok for _, ok in results)
     return {"healthy": healthy, "tenants": [body for body, _ in results]}, healthy
 
 
-def _storage_credential(settings: Settings) -> Any:
-    if settings.storage.connection_string:
-        return None
-    from azure.identity.aio import DefaultAzureCredential
+async def _each_tenant(settings: Settings, run: Callable[[Tenant], Awaitable[T]]) -> list[T]:
+    """`run` for every tenant, INLINE_CONCURRENCY at a time, results in configuration order."""
+    limit = asyncio.Semaphore(INLINE_CONCURRENCY)
 
-    return DefaultAzureCredential(managed_identity_client_id=settings.client_id or settings.storage.client_id)
+    async def limited(tenant: Tenant) -> T:
+        async with limit:
+            return await run(tenant)
+
+    return list(await asyncio.gather(*(limited(tenant) for tenant in settings.tenants)))

@@ -101,8 +101,9 @@ class Settings:
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
     """Every setting validated; the first bad one raises SettingsError naming it."""
+    home = _tenant(environ)
     settings = Settings(
-        tenant_id=_tenant(environ),
+        tenant_id=home,
         client_id=_optional_guid(environ, "AZURE_CLIENT_ID"),
         graph_base_url=graph_base_url(_value(environ, "GRAPH_BASE_URL")),
         service_principal_ids=_guid_list(environ, "GRAPH_SERVICE_PRINCIPAL_IDS"),
@@ -120,7 +121,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         watch_tenants=watch_tenants(raw_tenants, environ) if (raw_tenants := _value(environ, "WATCH_TENANTS")) else (),
         work_queue=_named(environ, "WORK_QUEUE", _QUEUE, "3-63 lowercase letters, digits and single hyphens"),
         cross_tenant_client_id=_optional_guid(environ, "CROSS_TENANT_CLIENT_ID"),
-        home_tenant_id=_tenant(environ),
+        home_tenant_id=home,
     )
     for tenant in settings.tenants:
         settings.for_tenant(tenant)  # a tenant's own routes may clash with the global ones: say so at start

@@ -108,15 +108,14 @@ async def run_tick(
     """Storage failures raise StorageError; Graph failures are per service principal and reported."""
     started = time.monotonic()
     stored, observed = await asyncio.gather(store.load(), source.read(now))  # independent: overlap them
-    excluded = [key for key, job in stored.jobs.items() if policy.exclusions.excludes(job)]
-    previous, observation = _without_excluded(stored, observed, policy.exclusions)
+    previous, observation, excluded = _without_excluded(stored, observed, policy.exclusions)
     facts = diff(previous, observation, now=now, memory=stored.memory, rules=policy.rules)
     attention = review(facts, previous, observation.jobs, stored.memory, stored.mutes,
                        now=now, noise=policy.noise, rules=policy.rules)
     transitions = attention.transitions
     events = tuple(build_event(t, EventContext(tenant_id, cloud, now)) for t in transitions)
     owed = new_entries(events, {sink.id: sink.accepts for sink in sinks}, baseline=not stored.jobs, now=now)
-    gone = [t.job.key for t in transitions if t.kind is TransitionKind.REMOVED] + excluded
+    gone = [t.job.key for t in transitions if t.kind is TransitionKind.REMOVED] + sorted(excluded)
     written = await store.commit(plan_commit(stored, observation.jobs, gone, attention.memory, owed, now=now))
 
     outbox = stored.outbox + owed
@@ -148,11 +147,15 @@ async def run_tick(
     )
 
 
-def _without_excluded(stored: StoredState, observed: Observation, exclusions: Exclusions) -> tuple[dict[JobKey, Job], Observation]:
-    """Excluded jobs vanish from both sides, silently: leaving them out is not their removal."""
-    previous = {key: job for key, job in stored.jobs.items() if not exclusions.excludes(job)}
+def _without_excluded(
+    stored: StoredState, observed: Observation, exclusions: Exclusions
+) -> tuple[dict[JobKey, Job], Observation, set[JobKey]]:
+    """Excluded jobs vanish from both sides, silently: leaving them out is not their removal. The stored
+    ones are returned too, for their rows to be deleted."""
+    excluded = {key for key, job in stored.jobs.items() if exclusions.excludes(job)}
+    previous = {key: job for key, job in stored.jobs.items() if key not in excluded}
     jobs = tuple(job for job in observed.jobs if not exclusions.excludes(job))
-    return previous, replace(observed, jobs=jobs)
+    return previous, replace(observed, jobs=jobs), excluded
 
 
 async def _deliver(
