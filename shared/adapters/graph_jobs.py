@@ -100,10 +100,10 @@ class GraphJobSource:
         counts = {sp_id: len(read.jobs) for sp_id, read in results.items() if read.complete}
         # A failed listing page is read again next tick: the cycle does not move on past it.
         new_state = advanced(state, listing.next_cursor, now, started=state.cursor is None) if due and not listing.failures else state
-        written = await discovery.watchlist.save((watchlist, state), (after_reads(watchlist, candidates, counts), new_state))
+        written = await discovery.watchlist.save(after_reads(watchlist, candidates, counts), new_state)
         watched = [entry.service_principal for entry in watchlist.values()]
         observation = _observation(watched + candidates, results, listing.failures)
-        return replace(observation, bookkeeping_read=len(watchlist) + 1, bookkeeping_written=written)
+        return replace(observation, bookkeeping_read=discovery.watchlist.rows_read, bookkeeping_written=written)
 
     async def _observe(self, listing: _Listing) -> Observation:
         """A configured SP that could not be looked up is not known to be gone: no removals for it."""

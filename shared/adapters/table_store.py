@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from dataclasses import replace
 from functools import partial
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
@@ -62,20 +63,34 @@ class TableSnapshotStore:
     async def load(self) -> StoredState:
         """The tenant's snapshot and pending outbox in one paged query; a missing table is created, empty."""
         query = f"PartitionKey ge '{self._tenant}|' and PartitionKey lt '{self._tenant}}}'"
+        state, outbox = StoredState({}, ()), []
+        self._etags = {}
         try:
-            entities = [entity async for entity in self._table.query_entities(query)]
+            async for page in self._table.query_entities(query).by_page():
+                # Each page is read as it arrives: reading 10,000 rows at the end held the event loop for
+                # a second, and the tick's Graph reads, sharing that loop, waited.
+                for entity in [entity async for entity in page]:
+                    self._take(entity, state, outbox)
         except ResourceNotFoundError:
             await self._create_table()
             return StoredState({}, ())
         except AzureError as error:
             raise self._error(error) from error
-        self._etags = {(e["PartitionKey"], e["RowKey"]): e.metadata["etag"] for e in entities}
-        rows = [e for e in entities if e["RowKey"].startswith(JOB_ROW)]
-        jobs = {job.key: job for job in map(self._job_from, rows)}
-        memory = {key: self._memory_from(row) for key, row in zip(jobs, rows) if row.get("Memory")}
-        outbox = tuple(self._entry_from(e) for e in entities if e["RowKey"].startswith(OUTBOX_ROW))
-        mutes = {mute.job_id: mute for mute in (mute_from(e) for e in entities if is_mute(e))}
-        return StoredState(jobs, outbox, memory, mutes)
+        return replace(state, outbox=tuple(outbox))
+
+    def _take(self, entity: dict[str, Any], state: StoredState, outbox: list[OutboxEntry]) -> None:
+        """One loaded entity into the state being built, whose outbox is gathered apart until the end."""
+        self._etags[(entity["PartitionKey"], entity["RowKey"])] = entity.metadata["etag"]
+        if entity["RowKey"].startswith(JOB_ROW):
+            job = self._job_from(entity)
+            state.jobs[job.key] = job
+            if entity.get("Memory"):
+                state.memory[job.key] = self._memory_from(entity)
+        elif entity["RowKey"].startswith(OUTBOX_ROW):
+            outbox.append(self._entry_from(entity))
+        elif is_mute(entity):
+            mute = mute_from(entity)
+            state.mutes[mute.job_id] = mute
 
     async def commit(self, plan: CommitPlan) -> int:
         """Each job's row with its events' outbox rows, atomically; returns entities written."""
@@ -162,7 +177,7 @@ class TableSnapshotStore:
             "FormatVersion": FORMAT_VERSION, "ServicePrincipalId": sp.id, "AppId": sp.app_id, "DisplayName": sp.display_name,
             "JobId": job.id, "TemplateId": job.template_id, "Code": job.code,
             "Schedule": json.dumps(to_graph_json(job.schedule)),
-            **_chunked("Status", json.dumps(fit(to_graph_json(job.status), MAX_STATUS_CHARS))),
+            **chunked("Status", json.dumps(fit(to_graph_json(job.status), MAX_STATUS_CHARS))),
         }
 
     def _entry_entity(self, entry: OutboxEntry) -> dict[str, Any]:
@@ -172,14 +187,14 @@ class TableSnapshotStore:
             "EventId": entry.event.id, "EventType": entry.event.type, "CreatedAt": entry.created_at,
             "Baseline": entry.baseline, "Attempts": entry.attempts, "NextAttemptAt": entry.next_attempt_at,
             "LastError": (entry.last_error or "")[:1000], "DeadLettered": entry.dead_lettered,
-            **_chunked("Event", json.dumps(event_to_record(entry.event))),
+            **chunked("Event", json.dumps(event_to_record(entry.event))),
         }
 
     def _job_from(self, entity: dict[str, Any]) -> Job:
         with self._readable(entity):
             sp = ServicePrincipal(entity["ServicePrincipalId"], entity.get("AppId"), entity.get("DisplayName"))
             schedule = parse_schedule(json.loads(entity["Schedule"]))
-            status = parse_status(json.loads(_unchunked("Status", entity)))
+            status = parse_status(json.loads(unchunked("Status", entity)))
             return Job(sp, entity["JobId"], entity.get("TemplateId"), schedule, status)
 
     def _memory_from(self, entity: dict[str, Any]) -> JobMemory:
@@ -189,7 +204,7 @@ class TableSnapshotStore:
     def _entry_from(self, entity: dict[str, Any]) -> OutboxEntry:
         with self._readable(entity):
             return OutboxEntry(
-                event=event_from_record(json.loads(_unchunked("Event", entity))), sink=entity["Sink"],
+                event=event_from_record(json.loads(unchunked("Event", entity))), sink=entity["Sink"],
                 created_at=entity["CreatedAt"], baseline=bool(entity.get("Baseline")),
                 attempts=int(entity.get("Attempts") or 0), next_attempt_at=entity.get("NextAttemptAt"),
                 last_error=entity.get("LastError") or None, dead_lettered=bool(entity.get("DeadLettered")),
@@ -245,12 +260,13 @@ def _memory_json(memory: JobMemory | None) -> str | None:
     return json.dumps(to_graph_json(memory))
 
 
-def _chunked(name: str, text: str) -> dict[str, Any]:
+def chunked(name: str, text: str) -> dict[str, Any]:
+    """`text` over as many properties as it takes (name, name1, ...) to keep each within Table's 64 KiB."""
     chunks = {f"{name}{i or ''}": text[start : start + CHUNK_CHARS] for i, start in enumerate(range(0, len(text), CHUNK_CHARS))}
     return {**chunks, f"{name}Chunks": len(chunks)}
 
 
-def _unchunked(name: str, entity: dict[str, Any]) -> str:
+def unchunked(name: str, entity: dict[str, Any]) -> str:
     return "".join(entity[f"{name}{i or ''}"] for i in range(entity[f"{name}Chunks"]))
 
 

@@ -23,6 +23,7 @@ class LoopbackServer(ThreadingHTTPServer):
     def __init__(self, answer: Answer) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.answer = answer
+        self.stopped = False
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Stay quiet when a client hangs up first (timeouts); report anything else."""
@@ -32,8 +33,15 @@ class LoopbackServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     server: LoopbackServer
+    # Keep-alive, as Graph and Teams answer: a connection (and a thread) per request made the stand-ins,
+    # not the code under test, the bottleneck of the benchmarks.
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # else the body, written after the headers, waits ~40 ms for an ACK
 
     def _serve(self) -> None:
+        if self.server.stopped:
+            self.close_connection = True  # a stopped stand-in answers nothing, on old connections too
+            return
         length = int(self.headers.get("Content-Length") or 0)
         status, headers, body = self.server.answer(self.command, self.path, self.rfile.read(length), self.headers)
         self.send_response(status)
@@ -69,6 +77,7 @@ class BackgroundServer:
 
     def stop(self) -> None:
         if self.server is not None and self._thread is not None:
+            self.server.stopped = True
             self.server.shutdown()
             self.server.server_close()
             self._thread.join()

@@ -77,28 +77,6 @@ def test_unknown_format_version_is_a_clear_storage_error(settings):
         run(roundtrip(settings, []))
 
 
-def test_a_watchlist_of_more_than_100_rows_is_saved_in_several_transactions(settings):
-    """Bug found by the benchmark: one transaction held every watchlist row, and Azurite refused 101."""
-    from shared.adapters.table_watchlist import TableWatchlist
-    from shared.discovery import DiscoveryState, WatchedSp
-    from shared.model import ServicePrincipal
-
-    async def scenario():
-        store = TableSnapshotStore(settings.storage, settings.snapshot_table, TENANT)
-        try:
-            await store.load()
-            watchlist = TableWatchlist(store.table, store.tenant_partition, settings.storage)
-            entries = {f"sp-{i:03}": WatchedSp(ServicePrincipal(f"sp-{i:03}")) for i in range(150)}
-            written = await watchlist.save(({}, DiscoveryState()), (entries, DiscoveryState("next", None, None)))
-            return written, await watchlist.load()
-        finally:
-            await store.aclose()
-
-    written, (loaded, state) = run(scenario())
-    assert written == 151 and loaded == {k: v for k, v in sorted(loaded.items())} and len(loaded) == 150
-    assert state.cursor == "next"
-
-
 def test_memory_and_mutes_round_trip_and_expired_mutes_are_deleted(settings):
     from datetime import timedelta
 

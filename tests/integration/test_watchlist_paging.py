@@ -13,6 +13,8 @@ from shared.model import ServicePrincipal
 class PagedWatchlist:
     """A watchlist that arrives in pages; `between_pages` runs after each page but the last."""
 
+    rows_read = 0
+
     def __init__(self, pages, completed_at, between_pages=None):
         self.pages = pages
         self.completed_at = completed_at
@@ -26,7 +28,7 @@ class PagedWatchlist:
         watched = {entry.service_principal.id: entry for page in self.pages for entry in page}
         return watched, DiscoveryState(None, None, self.completed_at)  # no discovery due
 
-    async def save(self, before, after):
+    async def save(self, watched, state):
         return 0
 
 
@@ -85,7 +87,7 @@ def test_the_table_watchlist_tells_each_page_as_it_loads(settings):
             await store.load()
             watchlist = TableWatchlist(store.table, store.tenant_partition, settings.storage)
             entries = {f"sp-{i}": WatchedSp(ServicePrincipal(f"sp-{i}")) for i in range(3)}
-            await watchlist.save(({}, DiscoveryState()), (entries, DiscoveryState("next", None, None)))
+            await watchlist.save(entries, DiscoveryState("next", None, None))
             heard = []
             loaded, state = await watchlist.load(on_page=heard.extend)
             return entries, heard, loaded, state
