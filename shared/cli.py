@@ -623,7 +623,9 @@ def tenants_add(
 
 
 @tenants_app.command("remove")
-def tenants_remove(tenant_id: Annotated[str, typer.Argument(help="The tenant's id, as `syncwatch tenants list` shows it.")]) -> None:
+def tenants_remove(
+    tenant_id: Annotated[str, typer.Argument(help="The tenant's id, as `syncwatch tenants list` shows it.")],
+) -> None:
     """Remove a tenant from the tenants table: its ticks stop, and its work items still queued are refused.
 
     Its snapshot, outbox and health rows stay in SNAPSHOT_TABLE: adding it again carries on from them.
@@ -638,15 +640,15 @@ def tenants_remove(tenant_id: Annotated[str, typer.Argument(help="The tenant's i
 def _tenants_list(*, as_json: bool) -> int:
     settings = _watched_settings()
     source = settings.tenants_source if settings.many_tenants else "AZURE_TENANT_ID"
-    rows = [{"tenantId": t.tenant_id, "displayName": t.display_name, "graphBaseUrl": t.graph_base_url,
-             "teamsRoutes": [route.name for route in t.teams_routes]} for t in settings.tenants]
     if as_json:
+        rows = [{"tenantId": t.tenant_id, "displayName": t.display_name, "graphBaseUrl": t.graph_base_url,
+                 "teamsRoutes": [route.name for route in t.teams_routes]} for t in settings.tenants]
         typer.echo(json.dumps({"source": source, "tenants": rows, "problems": list(settings.tenant_problems)}, indent=2))
     else:
-        typer.echo(f"{len(rows)} tenants from {source}")
-        for row in rows:
-            typer.echo(f"{row['tenantId']:<38} {row['displayName'] or '-':<24} {row['graphBaseUrl'] or '-':<40} "
-                       f"{', '.join(row['teamsRoutes']) or '-'}")
+        typer.echo(f"{len(settings.tenants)} tenants from {source}")
+        for t in settings.tenants:
+            routes = ", ".join(route.name for route in t.teams_routes)
+            typer.echo(f"{t.tenant_id:<38} {t.display_name or '-':<24} {t.graph_base_url or '-':<40} {routes or '-'}")
     _tenant_problems(settings)
     return EXIT_OK
 

@@ -107,7 +107,8 @@ def tenant_of_row(
     unknown = set(row) - {"PartitionKey", "RowKey", *COLUMNS}
     if unknown:
         raise SettingsError(f"{where}: unknown column(s) {sorted(unknown)}; use {', '.join(COLUMNS)}")
-    entry = {"tenantId": tenant_id, **{key: row[column] for column, key in COLUMNS.items() if row.get(column) not in (None, "")}}
+    entry: dict[str, object] = {"tenantId": tenant_id}
+    entry.update((key, row[column]) for column, key in COLUMNS.items() if row.get(column) not in (None, ""))
     if isinstance(entry.get("teamsRoutes"), str):
         try:
             entry["teamsRoutes"] = json.loads(str(entry["teamsRoutes"]))
@@ -125,7 +126,11 @@ def tenant_row(tenant_id: str, *, name: str = "", graph_base_url: str = "", team
 
 
 def tenants_of_rows(
-    rows: Iterable[Mapping[str, object]], table: str, environ: Mapping[str, str], *, global_routes: Sequence[TeamsRoute] = ()
+    rows: Iterable[Mapping[str, object]],
+    table: str,
+    environ: Mapping[str, str],
+    *,
+    global_routes: Sequence[TeamsRoute] = (),
 ) -> tuple[tuple[Tenant, ...], tuple[str, ...]]:
     """The valid tenants, and one problem per bad row: a bad row never keeps the others from running.
     No valid tenant at all is a problem too, saying how to add one."""

@@ -23,7 +23,9 @@ Row = dict[str, Any]
 class TableTenants:
     def __init__(self, account: StorageAccount, table_name: str, *, credential: Any = None) -> None:
         self._account = account
-        self._table: TableClient = open_client(TableClient, account, account.table_endpoint, credential, table_name=table_name)
+        self._table: TableClient = open_client(
+            TableClient, account, account.table_endpoint, credential, table_name=table_name
+        )
 
     async def load(self) -> list[Row]:
         """Every tenant row, in RowKey order; none when the table is missing."""
