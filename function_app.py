@@ -22,11 +22,12 @@ async def poll(timer: func.TimerRequest) -> None:
     from shared.fanout import fan_out
     from shared.settings import load_settings, read_environment
     from shared.telemetry import record_tick, set_up_telemetry
+    from shared.tenant_table import resolve_tenants
 
     set_up_telemetry()
     settings = load_settings(read_environment())
-    if settings.watch_tenants:
-        fanned = await fan_out(settings)
+    if settings.many_tenants:
+        fanned = await fan_out(await resolve_tenants(settings))
         logging.info("syncwatch: %d work items on %s", len(fanned.items), settings.work_queue)
         return
     try:
@@ -54,9 +55,10 @@ async def tick_tenant(item: func.QueueMessage) -> None:
 @app.route(route="health", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 async def health(req: func.HttpRequest) -> func.HttpResponse:
     """The last tick's summary; 503 when no tick succeeded within 3 schedule periods (with WATCH_TENANTS: for
-    any tenant, each listed with its own record)."""
+    any tenant, each listed with its own record; or when a tenants table row is bad, listed under tenantProblems)."""
     from shared.fanout import read_every_health
     from shared.settings import load_settings, read_environment
+    from shared.tenant_table import resolve_tenants
 
-    body, healthy = await read_every_health(load_settings(read_environment()))
+    body, healthy = await read_every_health(await resolve_tenants(load_settings(read_environment())))
     return func.HttpResponse(json.dumps(body), status_code=200 if healthy else 503, mimetype="application/json")

@@ -188,7 +188,7 @@ async def _teams_sinks(stack: AsyncExitStack, settings: Settings, table: Any) ->
 
     redact_http_client_logs()
     client = await stack.enter_async_context(httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0)))
-    pacer = TableWebhookPacer(table, settings.storage) if settings.watch_tenants else WebhookPacer()
+    pacer = TableWebhookPacer(table, settings.storage) if settings.many_tenants else WebhookPacer()
     return [TeamsWebhookSink(route, client, digest_threshold=teams.digest_threshold, pacer=pacer) for route in teams.routes]
 
 

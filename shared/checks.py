@@ -58,7 +58,7 @@ async def run_checks(settings: Settings, *, send_test_card: bool, emit: Callable
     """Storage, Graph permissions and Teams routes, each reported through `emit` as soon as it is known."""
     from shared.bootstrap import open_adapters
 
-    results: list[CheckResult] = []
+    results = [emit(result) for result in tenant_checks(settings)]
     async with open_adapters(settings) as adapters:
         (table, snapshot_sp), queue = await asyncio.gather(_check_table(adapters, settings), _check_queue(adapters, settings))
         results += [emit(table), emit(queue)]
@@ -70,6 +70,18 @@ async def run_checks(settings: Settings, *, send_test_card: bool, emit: Callable
         results.append(emit(await _check_jobs(graph, probe_sp)))
         results += [emit(result) for result in await _check_teams(adapters, settings, send_test_card=send_test_card)]
     return results
+
+
+def tenant_checks(settings: Settings) -> list[CheckResult]:
+    """With a tenants table: how many tenants it holds, and one failed check per bad row (read by the CLI)."""
+    if settings.tenants_table is None:
+        return []
+    name = f"tenants table {settings.tenants_table}"
+    fix = ("`syncwatch tenants add <tenantId> ...` writes a valid row (replacing a bad one), "
+           "`syncwatch tenants remove <tenantId>` drops one")
+    names = ", ".join(tenant.name for tenant in settings.watch_tenants)
+    found = [CheckResult(name, True, f"reachable; tenants: {names}")] if names else []
+    return found + [CheckResult(name, False, problem, fix) for problem in settings.tenant_problems]
 
 
 async def _check_table(adapters: Adapters, settings: Settings) -> tuple[CheckResult, str | None]:

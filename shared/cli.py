@@ -55,6 +55,8 @@ app = typer.Typer(
 )
 outbox_app = typer.Typer(no_args_is_help=False, rich_markup_mode="markdown")
 app.add_typer(outbox_app, name="outbox")
+tenants_app = typer.Typer(no_args_is_help=True, rich_markup_mode="markdown")
+app.add_typer(tenants_app, name="tenants")
 
 
 
@@ -71,7 +73,7 @@ _chosen_tenant: list[str] = []  # --tenant, for the commands that work on one te
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
     tenant: str = typer.Option("", "--tenant", help="With WATCH_TENANTS: the tenant (id or displayName) that status, "
-                               "mute, unmute, outbox, discover and check work on; poll runs them all."),
+                               "mute, unmute, outbox, discover and check work on; poll and tenants take them all."),
 ) -> None:
     """The commands share settings and exit codes; see `syncwatch COMMAND --help`."""
     _chosen_tenant[:] = [tenant] if tenant else []
@@ -253,24 +255,31 @@ def describe_transition(transition: Transition) -> str:
 
 def _settings() -> Settings:
     """The settings of the tenant `--tenant` names, or of AZURE_TENANT_ID; poll takes every tenant's itself."""
-    from shared.settings import load_settings, read_environment
-
-    settings = load_settings(read_environment())
+    settings = _watched_settings()
     if not _chosen_tenant:
         return settings
     wanted = _chosen_tenant[0].lower()
     for tenant in settings.tenants:
         if wanted in (tenant.tenant_id.lower(), (tenant.display_name or "").lower()):
             return settings.for_tenant(tenant)
-    names = ", ".join(tenant.display_name or tenant.tenant_id for tenant in settings.tenants)
-    raise typer.BadParameter(f"no watched tenant is {_chosen_tenant[0]!r}; WATCH_TENANTS has {names}", param_hint="--tenant")
+    names = ", ".join(tenant.display_name or tenant.tenant_id for tenant in settings.tenants) or "no tenant"
+    raise typer.BadParameter(f"no watched tenant is {_chosen_tenant[0]!r}; {settings.tenants_source} has {names}",
+                             param_hint="--tenant")
+
+
+def _watched_settings() -> Settings:
+    """Every setting, with the tenants table's rows read when WATCH_TENANTS names one."""
+    from shared.settings import load_settings, read_environment
+    from shared.tenant_table import resolve_tenants
+
+    return asyncio.run(resolve_tenants(load_settings(read_environment())))
 
 
 def _tick() -> int:
     from shared.bootstrap import run_configured_tick
 
     settings = _settings()
-    if settings.watch_tenants:
+    if settings.many_tenants:
         return _tick_every_tenant(settings)
     with _busy("tick: reading jobs") as progress:
         report = asyncio.run(run_configured_tick(settings, progress=progress))
@@ -284,7 +293,7 @@ def _tick_every_tenant(settings: Settings) -> int:
 
     with _busy(f"tick: reading the jobs of {len(settings.tenants)} tenants") as progress:
         outcomes = asyncio.run(run_every_tenant(settings, progress=progress))
-    codes = []
+    codes = [_tenant_problems(settings)]
     for outcome in outcomes:
         typer.echo(f"── tenant {outcome.tenant.name} ({outcome.tenant.tenant_id})")
         if outcome.report is not None:
@@ -322,6 +331,13 @@ def _busy(label: str) -> Iterator[Callable[[int, int], None]]:
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task(label, total=None)
         yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def _tenant_problems(settings: Settings) -> int:
+    """Each bad tenants table row, one line on stderr; exit 2 when there is one (the other tenants still ran)."""
+    for problem in settings.tenant_problems:
+        typer.echo(f"syncwatch: {problem}", err=True)
+    return EXIT_USAGE if settings.tenant_problems else EXIT_OK
 
 
 # ── mute ────────────────────────────────────────────────────────────────────────────────────────────
@@ -540,6 +556,124 @@ def _sink_ids(given: Sequence[str], configured: Sequence[str], owed: Sequence[st
     if unknown:
         raise typer.BadParameter(f"no sink {', '.join(unknown)}; the sinks are {', '.join(sorted(known))}", param_hint="--sink")
     return ids
+
+
+# ── tenants ─────────────────────────────────────────────────────────────────────────────────────────
+
+
+@tenants_app.callback()
+def tenants() -> None:
+    """The watched tenants: `list` shows them; with `WATCH_TENANTS=table:NAME`, `add` and `remove` edit that table.
+
+    A tenants table holds one row per tenant (PartitionKey `tenant`, RowKey the tenant id); the timer reads it
+    on every run. With WATCH_TENANTS as a JSON list, edit that setting instead.
+
+    Examples:
+
+        syncwatch tenants list
+        syncwatch tenants add contoso.onmicrosoft.com --name Contoso
+        syncwatch tenants remove contoso.onmicrosoft.com
+    """
+
+
+@tenants_app.command("list")
+def tenants_list(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts: `{source, tenants, problems}`."),
+) -> None:
+    """The watched tenants: WATCH_TENANTS' JSON list, its table's rows, or AZURE_TENANT_ID alone.
+
+    Columns: tenant id, display name, Graph endpoint (blank: GRAPH_BASE_URL), the tenant's own Teams routes.
+    A tenants table row that is not valid is not ticked: each is one line on stderr naming the row and what
+    is wrong. Exits 0 when the tenants were read.
+
+    Examples:
+
+        syncwatch tenants list
+        syncwatch tenants list --json | jq -r '.tenants[].tenantId'
+    """
+    raise typer.Exit(_guarded(lambda: _tenants_list(as_json=as_json)))
+
+
+@tenants_app.command("add")
+def tenants_add(
+    tenant_id: Annotated[str, typer.Argument(help="The tenant's id: a GUID or a domain such as contoso.onmicrosoft.com.")],
+    name: Annotated[str, typer.Option("--name", help="Its display name, for logs, cards and `--tenant`.")] = "",
+    graph_base_url: Annotated[str, typer.Option("--graph-base-url", help="Its Graph endpoint (a national cloud); "
+                                                "default GRAPH_BASE_URL.")] = "",
+    teams_routes: Annotated[str, typer.Option("--teams-routes", help="Its own Teams routes, as a JSON list in "
+                                              "TEAMS_ROUTES' format; they hear of this tenant only.")] = "",
+) -> None:
+    """Add a tenant to the tenants table (`WATCH_TENANTS=table:NAME`), or replace its row.
+
+    The row is validated as a tick reads it before it is written, so a bad one is refused with one line naming
+    what is wrong; every urlSetting of --teams-routes must be set here as in the Function App. The table is
+    created when missing. The next timer run fans the tenant out with the others. With WATCH_TENANTS as a JSON
+    list, edit that setting instead.
+
+    Examples:
+
+        syncwatch tenants add 99999999-8888-7777-6666-555555555555 --name Fabrikam
+        syncwatch tenants add contoso.onmicrosoft.us --graph-base-url https://graph.microsoft.us/v1.0
+        syncwatch tenants add contoso.com --teams-routes '[{"name": "contoso", "urlSetting": "TEAMS_URL_CONTOSO"}]'
+    """
+    from shared.tenants import tenant_row
+
+    row = tenant_row(tenant_id, name=name, graph_base_url=graph_base_url, teams_routes=teams_routes)
+    raise typer.Exit(_guarded(lambda: _tenants_add(row)))
+
+
+@tenants_app.command("remove")
+def tenants_remove(
+    tenant_id: Annotated[str, typer.Argument(help="The tenant's id, as `syncwatch tenants list` shows it.")],
+) -> None:
+    """Remove a tenant from the tenants table: its ticks stop, and its work items still queued are refused.
+
+    Its snapshot, outbox and health rows stay in SNAPSHOT_TABLE: adding it again carries on from them.
+
+    Example:
+
+        syncwatch tenants remove 99999999-8888-7777-6666-555555555555
+    """
+    raise typer.Exit(_guarded(lambda: _tenants_remove(tenant_id)))
+
+
+def _tenants_list(*, as_json: bool) -> int:
+    settings = _watched_settings()
+    source = settings.tenants_source if settings.many_tenants else "AZURE_TENANT_ID"
+    if as_json:
+        rows = [{"tenantId": t.tenant_id, "displayName": t.display_name, "graphBaseUrl": t.graph_base_url,
+                 "teamsRoutes": [route.name for route in t.teams_routes]} for t in settings.tenants]
+        typer.echo(json.dumps({"source": source, "tenants": rows, "problems": list(settings.tenant_problems)}, indent=2))
+    else:
+        typer.echo(f"{len(settings.tenants)} tenants from {source}")
+        for t in settings.tenants:
+            routes = ", ".join(route.name for route in t.teams_routes)
+            typer.echo(f"{t.tenant_id:<38} {t.display_name or '-':<24} {t.graph_base_url or '-':<40} {routes or '-'}")
+    _tenant_problems(settings)
+    return EXIT_OK
+
+
+def _tenants_add(row: dict[str, str]) -> int:
+    from shared.settings import load_settings, read_environment
+    from shared.tenant_table import add_tenant
+
+    settings = load_settings(read_environment())
+    tenant = asyncio.run(add_tenant(settings, row))
+    typer.echo(f"tenant {tenant.name} ({tenant.tenant_id}) is in {settings.tenants_source}: the next timer run ticks it")
+    return EXIT_OK
+
+
+def _tenants_remove(tenant_id: str) -> int:
+    from shared.settings import load_settings, read_environment
+    from shared.tenant_table import remove_tenant
+
+    settings = load_settings(read_environment())
+    if not asyncio.run(remove_tenant(settings, tenant_id)):
+        typer.echo(f"syncwatch: tenant {tenant_id} is not in {settings.tenants_source}; "
+                   "`syncwatch tenants list` lists them", err=True)
+        return EXIT_USAGE
+    typer.echo(f"removed tenant {tenant_id} from {settings.tenants_source}: its ticks stop")
+    return EXIT_OK
 
 
 def _guarded(action: Callable[[], int]) -> int:

@@ -44,9 +44,12 @@ class Fanned:
 
 
 async def fan_out(settings: Settings, *, now: datetime | None = None) -> Fanned:
-    """The timer's whole job with WATCH_TENANTS: one work item per tenant on WORK_QUEUE, in seconds."""
+    """The timer's whole job with WATCH_TENANTS: one work item per tenant on WORK_QUEUE, in seconds. A bad
+    tenants table row is one ERROR line and no item; the valid tenants still get theirs."""
     from shared.adapters.work_queue import WorkQueue
 
+    for problem in settings.tenant_problems:
+        LOG.error("syncwatch: %s", problem)
     now = now or datetime.now(timezone.utc)
     items = work_items(settings.tenants, tick_id=uuid.uuid4().hex[:12], now=now)
     async with AsyncExitStack() as stack:
@@ -64,8 +67,11 @@ async def fan_out(settings: Settings, *, now: datetime | None = None) -> Fanned:
 async def run_work_item(settings: Settings, body: str, *, dequeue_count: int = 1) -> TickReport | None:
     """One tenant's tick for a work item; None when another tick holds that tenant's lease (nothing to do).
     A SyncwatchError propagates, so that the host retries the item and finally moves it to the poison queue."""
+    from shared.tenant_table import resolve_tenants
+
     item = parse_work_item(body)
-    tenant = tenant_of(item, settings.tenants)
+    settings = await resolve_tenants(settings, tenant_id=item.tenant_id)  # a tenants table: this row only
+    tenant = tenant_of(item, settings.tenants, settings.tenants_source)
     try:
         return await run_configured_tick(settings.for_tenant(tenant))
     except AnotherTickRunning as skipped:
@@ -98,8 +104,9 @@ async def run_every_tenant(
 
 
 async def read_every_health(settings: Settings, *, now: datetime | None = None) -> tuple[dict[str, Any], bool]:
-    """`GET /api/health`: with WATCH_TENANTS, healthy only when every tenant is, and each tenant's own record."""
-    if not settings.watch_tenants:
+    """`GET /api/health`: with WATCH_TENANTS, healthy only when every tenant is and no tenants table row is bad
+    (each listed under tenantProblems), and each tenant's own record."""
+    if not settings.many_tenants:
         return await read_health(settings, now=now)
 
     async def one(tenant: Tenant) -> tuple[dict[str, Any], bool]:
@@ -107,8 +114,9 @@ async def read_every_health(settings: Settings, *, now: datetime | None = None) 
         return {"tenantId": tenant.tenant_id, "displayName": tenant.display_name, **body}, healthy
 
     results = await _each_tenant(settings, one)
-    healthy = all(ok for _, ok in results)
-    return {"healthy": healthy, "tenants": [body for body, _ in results]}, healthy
+    healthy = all(ok for _, ok in results) and not settings.tenant_problems
+    problems = {"tenantProblems": list(settings.tenant_problems)} if settings.tenant_problems else {}
+    return {"healthy": healthy, "tenants": [body for body, _ in results], **problems}, healthy
 
 
 async def _each_tenant(settings: Settings, run: Callable[[Tenant], Awaitable[T]]) -> list[T]:

@@ -10,7 +10,7 @@ import json
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from shared.policy import Exclusions, Policy
 from shared.rules import RuleSettings
 from shared.storage_account import StorageAccount, storage_account_from
 from shared.teams_settings import DEFAULT_DIGEST_THRESHOLD, TeamsSettings, teams_settings_from, unique_routes
-from shared.tenants import Tenant, graph_base_url, is_guid, is_tenant_id, watch_tenants
+from shared.tenants import TABLE_PREFIX, Tenant, graph_base_url, is_guid, is_tenant_id, watch_tenants
 
 DEFAULT_MESSAGE_TTL = 7 * 24 * 3600
 # Every app setting the product reads, with its default ("" for none). The README's settings table and
@@ -59,6 +59,7 @@ DEFAULTS: dict[str, str] = {
 LOCAL_SETTINGS_FILE = Path(__file__).resolve().parent.parent / "local.settings.json"
 
 _TABLE = re.compile(r"^[A-Za-z][A-Za-z0-9]{2,62}$")
+_TABLE_RULE = "3-63 letters and digits, starting with a letter"
 _DURATION = re.compile(r"^(?P<amount>\d+)\s*(?P<unit>[smhd])?$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _QUEUE = re.compile(r"^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
@@ -85,30 +86,49 @@ class Settings:
     work_queue: str = DEFAULTS["WORK_QUEUE"]
     cross_tenant_client_id: str | None = None
     home_tenant_id: str = ""  # AZURE_TENANT_ID: where syncwatch's managed identity lives
+    # WATCH_TENANTS=table:<name>. Its rows are read at run time (shared/tenant_table.py) into watch_tenants, and
+    # each bad row into tenant_problems, which fan-out logs, health and check report.
+    tenants_table: str | None = None
+    tenant_problems: tuple[str, ...] = ()
+    # The app settings as read: a tenants table row's teamsRoutes name URL settings known only once it is read.
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def many_tenants(self) -> bool:
+        """WATCH_TENANTS is set (a JSON list or a table): the timer fans out, each tenant ticks on its own."""
+        return bool(self.watch_tenants) or self.tenants_table is not None
+
+    @property
+    def tenants_source(self) -> str:
+        """Where the tenants come from, for messages."""
+        return f"WATCH_TENANTS table {self.tenants_table}" if self.tenants_table else "WATCH_TENANTS"
 
     @property
     def tenants(self) -> tuple[Tenant, ...]:
-        return self.watch_tenants or (Tenant(self.home_tenant_id or self.tenant_id),)
+        if self.many_tenants:
+            return self.watch_tenants  # from a table: empty until read, or when it holds no valid row
+        return (Tenant(self.home_tenant_id or self.tenant_id),)
 
     def for_tenant(self, tenant: Tenant) -> Settings:
         """The settings one tenant's tick runs with: its id, Graph endpoint and Teams routes."""
         routes = unique_routes([*self.teams.routes, *tenant.teams_routes], f"WATCH_TENANTS tenant {tenant.tenant_id}")
         return replace(
             self, tenant_id=tenant.tenant_id, graph_base_url=tenant.graph_base_url or self.graph_base_url,
-            teams=replace(self.teams, routes=routes), watch_tenants=(tenant,) if self.watch_tenants else (),
+            teams=replace(self.teams, routes=routes), watch_tenants=(tenant,) if self.many_tenants else (),
         )
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
     """Every setting validated; the first bad one raises SettingsError naming it."""
     home = _tenant(environ)
+    listed, table = _watch_tenants(environ)
     settings = Settings(
         tenant_id=home,
         client_id=_optional_guid(environ, "AZURE_CLIENT_ID"),
         graph_base_url=graph_base_url(_value(environ, "GRAPH_BASE_URL")),
         service_principal_ids=_guid_list(environ, "GRAPH_SERVICE_PRINCIPAL_IDS"),
         storage=storage_account_from(environ),
-        snapshot_table=_named(environ, "SNAPSHOT_TABLE", _TABLE, "3-63 letters and digits, starting with a letter"),
+        snapshot_table=_named(environ, "SNAPSHOT_TABLE", _TABLE, _TABLE_RULE),
         transitions_queue=_named(environ, "TRANSITIONS_QUEUE", _QUEUE, "3-63 lowercase letters, digits and single hyphens"),
         message_ttl=_ttl(environ),
         dead_letter_after=timedelta(seconds=_positive_int(environ, "OUTBOX_DEAD_LETTER_AFTER", "seconds")),
@@ -118,10 +138,12 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         poll_schedule=_schedule(environ),
         teams=teams_settings_from(environ),
         policy=_policy(environ),
-        watch_tenants=watch_tenants(raw_tenants, environ) if (raw_tenants := _value(environ, "WATCH_TENANTS")) else (),
+        watch_tenants=listed,
         work_queue=_named(environ, "WORK_QUEUE", _QUEUE, "3-63 lowercase letters, digits and single hyphens"),
         cross_tenant_client_id=_optional_guid(environ, "CROSS_TENANT_CLIENT_ID"),
         home_tenant_id=home,
+        tenants_table=table,
+        environ=dict(environ),
     )
     for tenant in settings.tenants:
         settings.for_tenant(tenant)  # a tenant's own routes may clash with the global ones: say so at start
@@ -203,6 +225,19 @@ def _named(environ: Mapping[str, str], name: str, pattern: re.Pattern[str], rule
     if not pattern.match(value):
         raise SettingsError(f"{name} must be {rule}, got {value!r}")
     return value
+
+
+def _watch_tenants(environ: Mapping[str, str]) -> tuple[tuple[Tenant, ...], str | None]:
+    """WATCH_TENANTS: a JSON list of tenants, validated now; or `table:<name>`, whose rows are read at run time."""
+    raw = _value(environ, "WATCH_TENANTS")
+    if not raw.startswith(TABLE_PREFIX):
+        return (watch_tenants(raw, environ) if raw else ()), None
+    table = raw.removeprefix(TABLE_PREFIX).strip()
+    if not _TABLE.match(table):
+        raise SettingsError(f"WATCH_TENANTS=table:<name> needs a table name of {_TABLE_RULE}, got {table!r}")
+    if table.lower() == _value(environ, "SNAPSHOT_TABLE").lower():
+        raise SettingsError(f"WATCH_TENANTS=table:{table} must name a table of its own, not SNAPSHOT_TABLE")
+    return (), table
 
 
 def _ttl(environ: Mapping[str, str]) -> int:

@@ -1,4 +1,5 @@
-"""Which tenants syncwatch watches: the entries of WATCH_TENANTS, or the one tenant of AZURE_TENANT_ID. Pure.
+"""Which tenants syncwatch watches: the entries of WATCH_TENANTS (a JSON list, or the rows of a table), or the one
+tenant of AZURE_TENANT_ID. Pure.
 
 Each tenant has its own snapshot partitions, outbox, watchlist, lease and Graph throttling budget; what
 differs per tenant in settings is its Graph endpoint and its own Teams routes.
@@ -9,13 +10,13 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from shared.cloud import is_loopback
 from shared.errors import SettingsError
-from shared.teams_settings import TeamsRoute, routes_from
+from shared.teams_settings import TeamsRoute, routes_from, unique_routes
 
 _DOMAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9]$")
 _KEYS = {"tenantId", "displayName", "graphBaseUrl", "teamsRoutes"}
@@ -62,15 +63,16 @@ def watch_tenants(raw: str, environ: Mapping[str, str]) -> tuple[Tenant, ...]:
         raise SettingsError(f"WATCH_TENANTS is not valid JSON: {error}") from error
     if not isinstance(items, list) or not items:
         raise SettingsError("WATCH_TENANTS must be a non-empty JSON list of tenants, e.g. [{\"tenantId\": \"…\"}]")
-    tenants = [_tenant(item, index, environ) for index, item in enumerate(items)]
+    tenants = [tenant_from(item, environ, where=f"WATCH_TENANTS[{index}]") for index, item in enumerate(items)]
     ids = [tenant.tenant_id.lower() for tenant in tenants]
     if len(set(ids)) != len(ids):
         raise SettingsError("WATCH_TENANTS: each tenantId may appear once")
     return tuple(tenants)
 
 
-def _tenant(item: object, index: int, environ: Mapping[str, str]) -> Tenant:
-    where = f"WATCH_TENANTS[{index}]"
+def tenant_from(item: object, environ: Mapping[str, str], *, where: str, named: str | None = None) -> Tenant:
+    """One tenant, as a WATCH_TENANTS entry writes it (a tenants table row is turned into one first).
+    `where` names it in errors; once its tenantId is known good, `named` does (default: WATCH_TENANTS tenant <id>)."""
     if not isinstance(item, dict) or not isinstance(item.get("tenantId"), str) or not is_tenant_id(item["tenantId"]):
         raise SettingsError(f"{where} must be an object whose \"tenantId\" is a tenant GUID or a domain")
     unknown = set(item) - _KEYS
@@ -82,6 +84,64 @@ def _tenant(item: object, index: int, environ: Mapping[str, str]) -> Tenant:
     url = item.get("graphBaseUrl")
     if url is not None and not isinstance(url, str):
         raise SettingsError(f"{where}: graphBaseUrl must be a string")
-    where = f"WATCH_TENANTS tenant {item['tenantId']}"
+    where = named or f"WATCH_TENANTS tenant {item['tenantId']}"
     routes = routes_from(item.get("teamsRoutes", []), environ, f"{where}: teamsRoutes")
     return Tenant(item["tenantId"], name, graph_base_url(url, f"{where}: graphBaseUrl") if url else None, tuple(routes))
+
+
+# WATCH_TENANTS=table:<name>: the tenants are the rows of that table in the storage account, one per tenant.
+TABLE_PREFIX = "table:"
+PARTITION = "tenant"
+COLUMNS = {"DisplayName": "displayName", "GraphBaseUrl": "graphBaseUrl", "TeamsRoutes": "teamsRoutes"}
+
+
+def tenant_of_row(
+    row: Mapping[str, object], table: str, environ: Mapping[str, str], *, global_routes: Sequence[TeamsRoute] = ()
+) -> Tenant:
+    """A tenants table row, turned into a WATCH_TENANTS entry and validated like one; errors name table and row.
+    Its own routes may not reuse the name of a global route (TEAMS_WEBHOOK_URL, TEAMS_ROUTES)."""
+    tenant_id = row.get("RowKey")
+    where = f"WATCH_TENANTS table {table} row {tenant_id}"
+    if not isinstance(tenant_id, str) or tenant_id != tenant_id.lower():
+        raise SettingsError(f"{where}: RowKey must be the tenant id (a GUID or a domain) in lower case")
+    unknown = set(row) - {"PartitionKey", "RowKey", *COLUMNS}
+    if unknown:
+        raise SettingsError(f"{where}: unknown column(s) {sorted(unknown)}; use {', '.join(COLUMNS)}")
+    entry: dict[str, object] = {"tenantId": tenant_id}
+    entry.update((key, row[column]) for column, key in COLUMNS.items() if row.get(column) not in (None, ""))
+    if isinstance(entry.get("teamsRoutes"), str):
+        try:
+            entry["teamsRoutes"] = json.loads(str(entry["teamsRoutes"]))
+        except ValueError as error:
+            raise SettingsError(f"{where}: TeamsRoutes is not valid JSON: {error}") from error
+    tenant = tenant_from(entry, environ, where=where, named=where)
+    unique_routes([*global_routes, *tenant.teams_routes], f"{where}: teamsRoutes")
+    return tenant
+
+
+def tenant_row(tenant_id: str, *, name: str = "", graph_base_url: str = "", teams_routes: str = "") -> dict[str, str]:
+    """The row `syncwatch tenants add` writes (empty columns left out); validate it with tenant_of_row first."""
+    columns = {"DisplayName": name, "GraphBaseUrl": graph_base_url, "TeamsRoutes": teams_routes}
+    return {"PartitionKey": PARTITION, "RowKey": tenant_id.strip().lower(), **{k: v for k, v in columns.items() if v}}
+
+
+def tenants_of_rows(
+    rows: Iterable[Mapping[str, object]],
+    table: str,
+    environ: Mapping[str, str],
+    *,
+    global_routes: Sequence[TeamsRoute] = (),
+) -> tuple[tuple[Tenant, ...], tuple[str, ...]]:
+    """The valid tenants, and one problem per bad row: a bad row never keeps the others from running.
+    No valid tenant at all is a problem too, saying how to add one."""
+    tenants: list[Tenant] = []
+    problems: list[str] = []
+    for row in rows:
+        try:
+            tenants.append(tenant_of_row(row, table, environ, global_routes=global_routes))
+        except SettingsError as error:
+            problems.append(str(error))
+    if not tenants:
+        problems.append(f"WATCH_TENANTS table {table} has no{' valid' if problems else ''} tenants: add one with "
+                        "`syncwatch tenants add <tenantId>` (a row with PartitionKey 'tenant' and RowKey the tenant id)")
+    return tuple(tenants), tuple(problems)

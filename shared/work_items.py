@@ -42,9 +42,10 @@ def parse_work_item(body: str) -> WorkItem:
         raise SettingsError(f"work item {body[:80]!r} is not a syncwatch work item ({type(error).__name__}: {error})") from error
 
 
-def tenant_of(item: WorkItem, tenants: tuple[Tenant, ...]) -> Tenant:
-    """An item for a tenant no longer in WATCH_TENANTS is refused: removing a tenant stops its ticks."""
+def tenant_of(item: WorkItem, tenants: tuple[Tenant, ...], source: str = "WATCH_TENANTS") -> Tenant:
+    """An item for a tenant no longer in WATCH_TENANTS (the list, or the table `source` names) is refused:
+    removing a tenant stops its ticks."""
     for tenant in tenants:
         if tenant.tenant_id.lower() == item.tenant_id.lower():
             return tenant
-    raise SettingsError(f"work item for tenant {item.tenant_id}: that tenant is not in WATCH_TENANTS (any more)")
+    raise SettingsError(f"work item for tenant {item.tenant_id}: that tenant is not in {source} (any more)")

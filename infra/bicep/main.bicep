@@ -119,8 +119,11 @@ param flapCooldown string = '2h'
 @description('REMIND_INTERVAL: how often a job still in Quarantine is posted again, with the duration so far.')
 param remindInterval string = '24h'
 
-@description('WATCH_TENANTS: JSON list of tenants to watch ([{"tenantId": "...", "displayName": "...", "graphBaseUrl": "...", "teamsRoutes": [...]}]); empty watches AZURE_TENANT_ID alone.')
+@description('WATCH_TENANTS: JSON list of tenants to watch ([{"tenantId": "...", "displayName": "...", "graphBaseUrl": "...", "teamsRoutes": [...]}]); empty watches AZURE_TENANT_ID alone, or the rows of tenantsTable.')
 param watchTenants string = ''
+
+@description('A table of tenants to watch, one row per tenant (`syncwatch tenants add`), created with the code\'s table role on it alone; WATCH_TENANTS becomes table:<name> unless watchTenants is given. Empty: no tenants table.')
+param tenantsTable string = ''
 
 @description('WORK_QUEUE: the queue of per-tenant work items (with WATCH_TENANTS the timer fans out, the queue trigger ticks).')
 param workQueueName string = 'syncwatch-work'
@@ -164,6 +167,8 @@ var insightsName = 'appi-${appName}-${suffix}'
 var vaultName = take('kv-${appName}-${suffix}', 24)
 var deploymentContainerName = 'app-package'
 var poisonQueueName = '${transitionsQueueName}-poison'
+// A name even when no tenants table is made: ARM evaluates a conditional resource's name all the same.
+var tenantsTableName = empty(tenantsTable) ? 'syncwatchtenants' : tenantsTable
 
 // Built-in role definitions (Azure RBAC).
 var roleStorageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
@@ -281,6 +286,12 @@ resource snapshotTable 'Microsoft.Storage/storageAccounts/tableServices/tables@2
   name: snapshotTableName
 }
 
+// With many tenants kept in a table (WATCH_TENANTS=table:<name>): the timer reads its rows on every run.
+resource tenantsTableResource 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = if (!empty(tenantsTable)) {
+  parent: tableService
+  name: tenantsTableName
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Monitoring: Application Insights on a Log Analytics workspace; ingestion only with Entra ID.
 // ---------------------------------------------------------------------------------------------------------------
@@ -372,6 +383,17 @@ resource queueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' =
 resource tableContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(snapshotTable.id, identity.id, roleStorageTableDataContributor)
   scope: snapshotTable
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleStorageTableDataContributor)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// With a tenants table, the code reads that table too, and nothing else beside the snapshot table.
+resource tenantsTableContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(tenantsTable)) {
+  name: guid(tenantsTableResource.id, identity.id, roleStorageTableDataContributor)
+  scope: tenantsTableResource
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleStorageTableDataContributor)
     principalId: identity.properties.principalId
@@ -529,7 +551,7 @@ var coreAppSettings = [
   }
   {
     name: 'WATCH_TENANTS'
-    value: watchTenants
+    value: empty(watchTenants) ? (empty(tenantsTable) ? '' : 'table:${tenantsTable}') : watchTenants
   }
   {
     name: 'WORK_QUEUE'
@@ -615,6 +637,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
     blobOwner
     queueContributor
     tableContributor
+    tenantsTableContributor
     metricsPublisher
     secretsUser
   ]

@@ -36,9 +36,11 @@ param flapWindow = '6h'
 param flapCooldown = '2h'
 param remindInterval = '24h'
 
-// Many tenants (docs/deploy.md, "Many tenants"): a JSON list of tenants, and the multi-tenant app registration
-// (made by infra/create-cross-tenant-app.sh) that trusts this deployment's managed identity.
+// Many tenants (docs/deploy.md, "Many tenants"): a JSON list of tenants, or a table of them (its name in tenantsTable,
+// one row per tenant, edited with `syncwatch tenants add`), and the multi-tenant app registration (made by
+// infra/create-cross-tenant-app.sh) that trusts this deployment's managed identity.
 param watchTenants = ''
+param tenantsTable = ''
 param workQueueName = 'syncwatch-work'
 param crossTenantClientId = ''
 

@@ -76,7 +76,13 @@ class Template:
         self.outputs: dict[str, Any] = self.tree.get("outputs", {})
 
     def resource(self, name: str) -> dict[str, Any]:
-        return self.resources[name]["config"]
+        """A resource's body; a conditional one (`= if (...) {...}`) without its condition."""
+        config = self.resources[name]["config"]
+        return config["config"] if "condition" in config else config
+
+    def condition(self, name: str) -> Any:
+        """A conditional resource's condition (resolve it to see when it is deployed); True for the others."""
+        return self.resources[name]["config"].get("condition", True)
 
     def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {name: r for name, r in self.resources.items() if r["type"] == resource_type}
@@ -94,7 +100,7 @@ class Template:
         """The value as deployed with every parameter at its default (or as in `overrides`).
 
         Handles what the templates use for settings: literals, parameter and variable references, string(),
-        interpolation and the conditional operator. Resource properties and other functions are COMPUTED.
+        empty(), interpolation, `!` and the conditional operator. Resource properties and other functions are COMPUTED.
         """
         overrides = overrides or {}
         if isinstance(value, bool | int) or value is None:
@@ -115,6 +121,9 @@ class Template:
             if function["type"] == "string":
                 inner = self.resolve(function["parameters"]["value_to_convert"], overrides)
                 return inner if inner in (COMPUTED, REQUIRED) else _bicep_string(inner)
+            if function["type"] == "empty":
+                inner = self.resolve(function["parameters"]["item_to_test"], overrides)
+                return COMPUTED if inner in (COMPUTED, REQUIRED) or inner is None else len(inner) == 0
             return COMPUTED
         if isinstance(value, dict) and "operator" in value:
             operator = value["operator"]
@@ -123,6 +132,9 @@ class Template:
                 condition = self.resolve(operands["condition"], overrides)
                 if isinstance(condition, bool):
                     return self.resolve(operands["true_value" if condition else "false_value"], overrides)
+            if operator["type"] == "not":
+                inner = self.resolve(operator["operands"]["bool_value"], overrides)
+                return not inner if isinstance(inner, bool) else COMPUTED
             return COMPUTED
         if isinstance(value, dict):
             return {key: self.resolve(item, overrides) for key, item in value.items()}

@@ -89,6 +89,15 @@ def test_a_setting_the_code_no_longer_reads_is_reported():
     ]
 
 
+def test_a_tenants_table_sets_watch_tenants_to_it_unless_a_json_list_is_given():
+    template = main_template()
+    listed = '[{"tenantId": "contoso.com"}]'
+    assert app_settings(template)["WATCH_TENANTS"] == ""
+    assert app_settings(template, {"tenantsTable": "custtenants"})["WATCH_TENANTS"] == "table:custtenants"
+    assert app_settings(template, {"tenantsTable": "custtenants", "watchTenants": listed})["WATCH_TENANTS"] == listed
+    assert app_settings(template, {"watchTenants": listed})["WATCH_TENANTS"] == listed
+
+
 def test_poll_schedule_stays_without_a_code_default():
     """If the code ever gets a default, TEMPLATE_DEFAULTS must go and the template follow the code."""
     assert DEFAULTS["POLL_SCHEDULE"] == ""

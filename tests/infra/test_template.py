@@ -19,13 +19,13 @@ ROLES = {  # built-in role definition ids (Azure RBAC)
     "Monitoring Metrics Publisher": "3913510d-42f4-4e42-8a64-420c390055eb",
     "Key Vault Secrets User": "4633458b-17de-408a-b874-0445c86b69e6",
 }
-# Each role on the narrowest scope that works (symbolic names of main.bicep's resources).
+# Each role on the narrowest scopes that work (symbolic names of main.bicep's resources).
 ROLE_SCOPES = {
-    "Storage Blob Data Owner": "storage",  # the host creates its own containers: account scope
-    "Storage Queue Data Contributor": "transitionsQueue",
-    "Storage Table Data Contributor": "snapshotTable",
-    "Monitoring Metrics Publisher": "appInsights",
-    "Key Vault Secrets User": "keyVault",
+    "Storage Blob Data Owner": {"storage"},  # the host creates its own containers: account scope
+    "Storage Queue Data Contributor": {"transitionsQueue"},
+    "Storage Table Data Contributor": {"snapshotTable", "tenantsTableResource"},  # the latter only when deployed
+    "Monitoring Metrics Publisher": {"appInsights"},
+    "Key Vault Secrets User": {"keyVault"},
 }
 
 
@@ -84,28 +84,40 @@ def test_the_snapshot_table_the_queue_and_its_poison_queue_are_created(template)
         for r in template.of_type("Microsoft.Storage/storageAccounts/queueServices/queues").values()
     }
     assert queues == {"sync-transitions", "sync-transitions-poison"}
-    ((_, table),) = template.of_type("Microsoft.Storage/storageAccounts/tableServices/tables").items()
-    assert template.resolve(table["config"]["name"]) == "syncsnapshot"
+    tables = template.of_type("Microsoft.Storage/storageAccounts/tableServices/tables")
+    assert set(tables) == {"snapshotTable", "tenantsTableResource"}
+    assert template.resolve(template.resource("snapshotTable")["name"]) == "syncsnapshot"
+    assert template.condition("snapshotTable") is True
     container = template.resource("deploymentContainer")
     assert container["properties"]["publicAccess"] == "None"
 
 
 def test_each_role_is_assigned_once_to_the_identity_on_its_narrowest_scope(template):
     assignments = template.of_type("Microsoft.Authorization/roleAssignments")
-    found = {}
-    for name, resource in assignments.items():
-        config = resource["config"]
+    found: dict[str, set[str]] = {}
+    for name in assignments:
+        config = template.resource(name)
         properties = config["properties"]
         role_var = properties["roleDefinitionId"]["function"]["parameters"]["resource_name_1"]
         role_id = template.resolve(role_var)
         role = next(role for role, guid in ROLES.items() if guid == role_id)
-        assert role not in found, f"{role} assigned twice"
-        found[role] = config["scope"]
+        assert config["scope"] not in found.get(role, set()), f"{role} assigned twice on {config['scope']}"
+        found.setdefault(role, set()).add(config["scope"])
         assert properties["principalType"] == "ServicePrincipal", name
         assert _accessor(properties["principalId"]) == ["identity", "properties", "principalId"], name
         # Deterministic name: the same deployment twice updates instead of failing on a duplicate.
         assert config["name"]["function"]["type"] == "guid", name
     assert found == ROLE_SCOPES
+
+
+def test_a_tenants_table_is_made_only_when_named_and_gets_the_table_role_on_itself_alone(template):
+    """WATCH_TENANTS=table:<name>: the table and its role assignment come and go together with tenantsTable."""
+    for name in ("tenantsTableResource", "tenantsTableContributor"):
+        assert template.resolve(template.condition(name)) is False, name
+        assert template.resolve(template.condition(name), {"tenantsTable": "custtenants"}) is True, name
+    assert template.resolve(template.resource("tenantsTableResource")["name"], {"tenantsTable": "custtenants"}) == "custtenants"
+    assert template.resource("tenantsTableResource")["parent"] == "tableService"
+    assert template.resource("tenantsTableContributor")["scope"] == "tenantsTableResource"
 
 
 def test_application_insights_takes_entra_authenticated_telemetry_only(template):

@@ -14,6 +14,7 @@ from shared.bootstrap import graph_credential
 from shared.cloud import cloud_for
 from shared.errors import SettingsError
 from shared.settings import load_settings
+from shared.tenants import Tenant, tenant_of_row, tenant_row, tenants_of_rows
 from shared.work_items import parse_work_item, tenant_of, work_items
 
 HOME = "11111111-2222-3333-4444-555555555555"
@@ -164,3 +165,87 @@ def test_host_json_gives_up_on_a_work_item_when_syncwatch_says_it_does():
     queues = host["extensions"]["queues"]
     assert queues["maxDequeueCount"] == MAX_DEQUEUE_COUNT and queues["messageEncoding"] == "base64"
     assert queues["batchSize"] + queues["newBatchThreshold"] <= 4  # a few tenants per instance: the rest scale out
+
+
+# ── WATCH_TENANTS=table:<name>: a row is validated as the JSON entry it is turned into ──────────────
+
+TABLE = "syncwatchtenants"
+
+
+def row(tenant_id=CUSTOMER, **columns):
+    return {"PartitionKey": "tenant", "RowKey": tenant_id, **columns}
+
+
+def test_the_table_form_is_many_tenant_mode_with_no_tenant_until_its_rows_are_read():
+    settings = load_settings({**BASE, "WATCH_TENANTS": f"table:{TABLE}"})
+    assert settings.many_tenants and settings.tenants_table == TABLE and settings.tenants == ()
+    assert settings.tenants_source == f"WATCH_TENANTS table {TABLE}"
+    assert not load_settings(BASE).many_tenants and tenants({"tenantId": HOME}).many_tenants
+
+
+@pytest.mark.parametrize(("value", "fragment"), [
+    ("table:", "needs a table name"),
+    ("table:2tenants", "needs a table name of 3-63 letters and digits"),
+    ("table:tenants-list", "needs a table name"),
+    ("table:syncsnapshot", "not SNAPSHOT_TABLE"),
+])
+def test_a_bad_table_name_is_refused_at_load(value, fragment):
+    with pytest.raises(SettingsError, match=fragment):
+        load_settings({**BASE, "WATCH_TENANTS": value})
+
+
+def test_a_row_becomes_the_tenant_its_json_entry_would_be():
+    routes = json.dumps([{"name": "fabrikam", "urlSetting": "URL_FABRIKAM", "minSeverity": "critical"}])
+    tenant = tenant_of_row(row(DisplayName="Fabrikam", GraphBaseUrl="https://graph.microsoft.us/v1.0/", TeamsRoutes=routes),
+                           TABLE, {"URL_FABRIKAM": URL})
+    listed = tenants({"tenantId": CUSTOMER, "displayName": "Fabrikam", "graphBaseUrl": "https://graph.microsoft.us/v1.0/",
+                      "teamsRoutes": json.loads(routes)}, URL_FABRIKAM=URL).tenants[0]
+    assert tenant == listed and tenant.graph_base_url == "https://graph.microsoft.us/v1.0"
+    assert tenant_of_row(row(DisplayName="", GraphBaseUrl=None), TABLE, {}) == Tenant(CUSTOMER)
+
+
+@pytest.mark.parametrize(("columns", "fragment"), [
+    ({"GraphBaseUrl": "http://graph.example.com"}, "graphBaseUrl must be an https"),
+    ({"DisplayName": 42}, "displayName must be a string"),
+    ({"TeamsRoutes": "[{"}, "TeamsRoutes is not valid JSON"),
+    ({"TeamsRoutes": '{"name": "x"}'}, "teamsRoutes must be a JSON list"),
+    ({"TeamsRoutes": '[{"name": "x", "urlSetting": "NOPE"}]'}, "NOPE"),
+    ({"TeamsRoutes": '[{"name": "default", "urlSetting": "U"}]'}, "route names must be unique"),
+    ({"Colour": "red"}, r"unknown column\(s\) \['Colour'\]"),
+])
+def test_a_bad_row_names_the_table_and_the_row(columns, fragment):
+    with pytest.raises(SettingsError, match=fragment) as refused:
+        tenant_of_row(row(**columns), TABLE, {"U": URL}, global_routes=load_settings(BASE).teams.routes)
+    assert f"WATCH_TENANTS table {TABLE} row {CUSTOMER}: " in str(refused.value)
+
+
+@pytest.mark.parametrize("tenant_id", [APP.upper(), "Contoso.com", "not a tenant!", ""])
+def test_a_row_key_must_be_a_tenant_id_in_lower_case(tenant_id):
+    with pytest.raises(SettingsError, match=f"WATCH_TENANTS table {TABLE} row "):
+        tenant_of_row(row(tenant_id), TABLE, {})
+
+
+def test_bad_rows_are_problems_beside_the_valid_tenants_never_instead_of_them():
+    found, problems = tenants_of_rows([row(HOME), row(GraphBaseUrl="ftp://x"), row("contoso.com")], TABLE, {})
+    assert [t.tenant_id for t in found] == [HOME, "contoso.com"]
+    assert len(problems) == 1 and problems[0].startswith(f"WATCH_TENANTS table {TABLE} row {CUSTOMER}: graphBaseUrl")
+
+
+@pytest.mark.parametrize(("rows", "fragment"), [([], "has no tenants"), ([row(GraphBaseUrl="ftp://x")], "has no valid tenants")])
+def test_a_table_without_a_valid_tenant_says_how_to_add_one(rows, fragment):
+    found, problems = tenants_of_rows(rows, TABLE, {})
+    assert found == () and f"WATCH_TENANTS table {TABLE} {fragment}" in problems[-1]
+    assert "syncwatch tenants add <tenantId>" in problems[-1]
+
+
+def test_the_row_the_cli_writes_reads_back_as_its_tenant():
+    written = tenant_row(f" {CUSTOMER.upper()} ", name="Fabrikam", graph_base_url="https://graph.microsoft.us/v1.0")
+    assert written == {"PartitionKey": "tenant", "RowKey": CUSTOMER, "DisplayName": "Fabrikam",
+                       "GraphBaseUrl": "https://graph.microsoft.us/v1.0"}
+    assert tenant_of_row(written, TABLE, {}) == Tenant(CUSTOMER, "Fabrikam", "https://graph.microsoft.us/v1.0")
+
+
+def test_a_work_item_for_a_tenant_gone_from_the_table_names_the_table():
+    item = work_items((Tenant(CUSTOMER),), tick_id="t1", now=datetime(2026, 11, 25, 10, tzinfo=timezone.utc))[0]
+    with pytest.raises(SettingsError, match=f"not in WATCH_TENANTS table {TABLE} \\(any more\\)"):
+        tenant_of(item, (), f"WATCH_TENANTS table {TABLE}")
