@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -13,7 +14,9 @@ from shared.snapshot_plan import CommitPlan, StoredState
 
 
 class JobSource(Protocol):
-    async def read(self, now: datetime) -> Observation: ...
+    async def read(self, now: datetime, *, sent: asyncio.Event | None = None) -> Observation:
+        """`sent` is set once Graph has every read it can take for now (at the latest when the read ends)."""
+        ...
 
     def stats(self) -> dict[str, int]:
         """Counts of what reading cost so far (requests, 429s, retries), for telemetry."""

@@ -29,27 +29,35 @@ T = TypeVar("T")
 
 
 async def get_many(
-    client: GraphClient, paths: Sequence[str], read: Callable[[int, Answer], T], *, limit: asyncio.Semaphore | None = None
+    client: GraphClient,
+    paths: Sequence[str],
+    read: Callable[[int, Answer], T],
+    *,
+    limit: asyncio.Semaphore | None = None,
+    on_sent: Callable[[int], None] | None = None,
 ) -> list[T]:
     """`read(index, answer)` for every path, in order; the answer is a response (any status) or the
     GraphError that kept it from one. Each batch is read as it arrives, so no raw body outlives its batch.
-    `limit` bounds the batches in flight (CONCURRENCY unless given); calls that run side by side share one."""
+    `limit` bounds the batches in flight (CONCURRENCY unless given); calls that run side by side share one.
+    `on_sent(count)` hears of each batch as it goes out, after pacing."""
     limit = limit or asyncio.Semaphore(CONCURRENCY)
 
     async def chunk(start: int) -> list[T]:
-        answers = await _chunk(client, list(paths[start : start + MAX_BATCH]), limit)
+        answers = await _chunk(client, list(paths[start : start + MAX_BATCH]), limit, on_sent)
         return [read(start + offset, answer) for offset, answer in enumerate(answers)]
 
     chunks = await asyncio.gather(*(chunk(start) for start in range(0, len(paths), MAX_BATCH)))
     return [item for items in chunks for item in items]
 
 
-async def _chunk(client: GraphClient, paths: list[str], limit: asyncio.Semaphore) -> list[GraphResponse | GraphError]:
+async def _chunk(
+    client: GraphClient, paths: list[str], limit: asyncio.Semaphore, on_sent: Callable[[int], None] | None
+) -> list[GraphResponse | GraphError]:
     answers: dict[int, GraphResponse | GraphError] = {}
     pending = list(range(len(paths)))
     for attempt in range(1, MAX_ATTEMPTS + 1):
         async with limit:
-            results = await _post(client, [paths[i] for i in pending])
+            results = await _post(client, [paths[i] for i in pending], on_sent)
         retry = [i for i, result in zip(pending, results) if _retryable(result) and attempt < MAX_ATTEMPTS]
         client.count("batch_items", len(pending))
         client.count("throttled", sum(isinstance(r, GraphResponse) and r.status == 429 for r in results))
@@ -62,8 +70,10 @@ async def _chunk(client: GraphClient, paths: list[str], limit: asyncio.Semaphore
     return [answers[i] for i in range(len(paths))]
 
 
-async def _post(client: GraphClient, paths: list[str]) -> list[GraphResponse | GraphError]:
+async def _post(client: GraphClient, paths: list[str], on_sent: Callable[[int], None] | None) -> list[GraphResponse | GraphError]:
     await client.pace(len(paths))
+    if on_sent:
+        on_sent(len(paths))
     body = {"requests": [{"id": str(i), "method": "GET", "url": path} for i, path in enumerate(paths)]}
     try:
         envelope = await client.post("/$batch", body, paced=False)

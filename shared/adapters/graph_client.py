@@ -6,6 +6,7 @@ slowly. Non-2xx answers come back as values so callers decide what "not found" m
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
 from dataclasses import dataclass
@@ -65,6 +66,11 @@ class GraphClient:
 
     async def pace(self, units: int) -> None:
         await self._pacer.acquire(units)
+
+    @property
+    def holding(self) -> asyncio.Event:
+        """Set once pacing held a request back: the throttling window is spent for now."""
+        return self._pacer.holding
 
     def observe(self, headers: httpx.Headers) -> None:
         self._pacer.observe(headers)

@@ -73,19 +73,25 @@ class GraphJobSource:
     def stats(self) -> dict[str, int]:
         return dict(self._client.stats)
 
-    async def read(self, now: datetime) -> Observation:
-        if self._watch_only:
-            return await self._observe(await self._get_listed(self._watch_only))
-        assert self._discovery is not None, "discovery is needed unless GRAPH_SERVICE_PRINCIPAL_IDS is set"
-        return await self._read_watched(self._discovery, now)
+    async def read(self, now: datetime, *, sent: asyncio.Event | None = None) -> Observation:
+        """`sent` is set once Graph has every job read it can take for now: all of them sent, or the rest
+        held back by the throttling window (at the latest when the read ends)."""
+        sent = sent or asyncio.Event()
+        try:
+            if self._watch_only:
+                return await self._observe(await self._get_listed(self._watch_only), sent)
+            assert self._discovery is not None, "discovery is needed unless GRAPH_SERVICE_PRINCIPAL_IDS is set"
+            return await self._read_watched(self._discovery, now, sent)
+        finally:
+            sent.set()
 
     async def discover_all(self, now: datetime) -> Observation:
         """A full discovery now: every listing page, every SP's jobs; the watchlist is rebuilt from it."""
         assert self._discovery is not None
-        return await self._read_watched(self._discovery, now, pages=-1)
+        return await self._read_watched(self._discovery, now, asyncio.Event(), pages=-1)
 
-    async def _read_watched(self, discovery: Discovery, now: datetime, pages: int | None = None) -> Observation:
-        reads = _Reads(self._client, self._progress)
+    async def _read_watched(self, discovery: Discovery, now: datetime, sent: asyncio.Event, pages: int | None = None) -> Observation:
+        reads = _Reads(self._client, self._progress, sent)
         try:
             # Watched SPs are read page by page as the watchlist loads: Graph's throttle is the floor of the
             # tick, so its reads start at once rather than after the watchlist (and the snapshot beside it).
@@ -105,11 +111,15 @@ class GraphJobSource:
         observation = _observation(watched + candidates, results, listing.failures)
         return replace(observation, bookkeeping_read=discovery.watchlist.rows_read, bookkeeping_written=written)
 
-    async def _observe(self, listing: _Listing) -> Observation:
+    async def _observe(self, listing: _Listing, sent: asyncio.Event) -> Observation:
         """A configured SP that could not be looked up is not known to be gone: no removals for it."""
-        reads = _Reads(self._client, self._progress)
-        reads.add(listing.service_principals)
-        observation = _observation(listing.service_principals, await reads.results(), listing.failures)
+        reads = _Reads(self._client, self._progress, sent)
+        try:
+            reads.add(listing.service_principals)
+            results = await reads.results()
+        finally:
+            reads.cancel()
+        observation = _observation(listing.service_principals, results, listing.failures)
         return replace(observation, listing_complete=not listing.failures)
 
     async def _list(self, state: DiscoveryState, pages: int) -> _Listing:
@@ -142,29 +152,46 @@ class GraphJobSource:
         return _Listing(tuple(found), None, tuple(failures))
 
 class _Reads:
-    """Job reads started as SPs become known, in whole batches, all sharing one bound on batches in flight."""
+    """Job reads started as SPs become known, in whole batches, all sharing one bound on batches in flight.
 
-    def __init__(self, client: GraphClient, progress: Progress | None) -> None:
+    `sent` is set when no read is left to send, or when pacing holds the rest back: from then on, the
+    tick's storage work fills the wait for Graph instead of slowing the first window's burst of reads."""
+
+    def __init__(self, client: GraphClient, progress: Progress | None, sent: asyncio.Event) -> None:
         self._client = client
         self._progress = progress
+        self._sent = sent
         self._limit = asyncio.Semaphore(CONCURRENCY)
         self._waiting: list[ServicePrincipal] = []
         self._tasks: list[asyncio.Task[dict[str, _SpRead]]] = []
-        self._started = self._done = 0
+        self._started = self._done = self._unsent = 0
+        self._held = asyncio.create_task(self._when_held())
 
     def add(self, sps: Iterable[ServicePrincipal]) -> None:
         """Reads start in multiples of 20, so a watchlist that arrives in pages costs no extra request."""
+        before = len(self._waiting)
         self._waiting.extend(sps)
+        self._unsent += len(self._waiting) - before
         self._start(len(self._waiting) - len(self._waiting) % MAX_BATCH)
 
     async def results(self) -> dict[str, _SpRead]:
         """Every SP's read, in the order the SPs were added."""
         self._start(len(self._waiting))
+        self._went_out(0)  # nothing to read at all is also nothing left to send
         return {sp_id: read for part in await asyncio.gather(*self._tasks) for sp_id, read in part.items()}
 
     def cancel(self) -> None:
-        for task in self._tasks:
+        for task in [*self._tasks, self._held]:
             task.cancel()
+
+    async def _when_held(self) -> None:
+        await self._client.holding.wait()
+        self._sent.set()
+
+    def _went_out(self, count: int) -> None:
+        self._unsent -= count
+        if self._unsent <= 0:
+            self._sent.set()
 
     def _start(self, count: int) -> None:
         if count:
@@ -174,7 +201,8 @@ class _Reads:
 
     async def _read(self, sps: list[ServicePrincipal]) -> dict[str, _SpRead]:
         paths = [f"/servicePrincipals/{sp.id}/synchronization/jobs" for sp in sps]
-        reads = await get_many(self._client, paths, lambda index, answer: self._heard(_sp_read(sps[index], answer)), limit=self._limit)
+        reads = await get_many(self._client, paths, lambda index, answer: self._heard(_sp_read(sps[index], answer)),
+                               limit=self._limit, on_sent=self._went_out)
         return {sp.id: sp_read for sp, sp_read in zip(sps, reads)}
 
     def _heard(self, sp_read: _SpRead) -> _SpRead:

@@ -37,12 +37,14 @@ class SlidingWindowPacer:
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
         self.waited = 0.0
+        self.holding = asyncio.Event()  # set once a request had to wait: Graph takes no more for now
 
     async def acquire(self, units: int) -> None:
         """Waits until `units` more fit in the window, then counts them as spent now."""
         units = min(units, self.limit)
         async with self._lock:
             while (delay := self._delay(units)) > 0:
+                self.holding.set()
                 self.waited += delay
                 await asyncio.sleep(delay)
             self._spent.append((self._clock(), units))

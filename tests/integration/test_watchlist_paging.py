@@ -32,13 +32,22 @@ class PagedWatchlist:
         return 0
 
 
-def read(sim, pages, *, between_pages=None, progress=None):
+def read(sim, pages, *, between_pages=None, progress=None, when_sent=None):
+    """`when_sent()` runs as soon as the source says Graph has every read it can take for now."""
+
     async def run():
         client = create_graph_client(cloud_for(sim.base_url), sim.base_url)
         watchlist = PagedWatchlist(pages, sim.clock, between_pages)
         source = GraphJobSource(client, discovery=Discovery(watchlist, timedelta(hours=6)), progress=progress)
+        sent = asyncio.Event()
+
+        async def watch():
+            await sent.wait()
+            when_sent and when_sent()
+
         try:
-            return await source.read(sim.clock)
+            observation, _ = await asyncio.gather(source.read(sim.clock, sent=sent), watch())
+            return observation
         finally:
             await client.aclose()
 
@@ -97,3 +106,25 @@ def test_the_table_watchlist_tells_each_page_as_it_loads(settings):
     entries, heard, loaded, state = asyncio.run(scenario())
     assert loaded == entries and sorted(heard, key=lambda e: e.service_principal.id) == list(entries.values())
     assert state.cursor == "next"  # the cursor row is not a watched SP
+
+
+def test_graph_has_every_read_before_the_first_answer_so_storage_can_start(sim):
+    """The tick loads its snapshot once `sent` is set: with every read out, before any answer is back."""
+    sim.latency = 0.3
+    entries = add_watched(sim, 45)
+    heard, at_sent = [], []
+    observation = read(sim, [entries], progress=lambda done, total: heard.append(done), when_sent=lambda: at_sent.append(len(heard)))
+    assert at_sent == [0] and len(observation.jobs) == 45
+
+
+def test_graph_holding_reads_back_for_the_window_also_lets_storage_start(sim, monkeypatch):
+    """Beyond the window's units, the rest waits for it to slide: storage work fills that wait."""
+    from shared.adapters import graph_client
+    from shared.adapters.graph_pacer import SlidingWindowPacer
+
+    monkeypatch.setattr(graph_client, "SlidingWindowPacer", lambda units: SlidingWindowPacer(20, window_seconds=0.5, margin_seconds=0))
+    entries = add_watched(sim, 60)
+    heard, at_sent = [], []
+    observation = read(sim, [entries], progress=lambda done, total: heard.append(done), when_sent=lambda: at_sent.append(len(heard)))
+    assert at_sent and at_sent[0] < 60  # set while reads were held back, not at the end
+    assert len(observation.jobs) == 60

@@ -67,3 +67,13 @@ def test_units_are_kept_a_margin_longer_than_graph_keeps_them(monkeypatch):
     clock = FakeClock()
     pacer = SlidingWindowPacer(10, window_seconds=10, margin_seconds=1, clock=clock)
     assert paced(pacer, clock, [10, 1], monkeypatch) == [0.0, 11.0]
+
+
+def test_holding_is_set_once_a_request_has_to_wait(monkeypatch):
+    """The tick starts its storage work then: Graph takes no more for now."""
+    clock = FakeClock()
+    pacer = SlidingWindowPacer(100, window_seconds=10, margin_seconds=0, clock=clock)
+    paced(pacer, clock, [50, 50], monkeypatch)
+    assert not pacer.holding.is_set()
+    paced(pacer, clock, [1], monkeypatch)
+    assert pacer.holding.is_set()
