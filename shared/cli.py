@@ -403,8 +403,10 @@ async def _store_mute(settings: Settings, mute: Mute) -> str:
 def _unmute(job_id: str) -> int:
     from shared.bootstrap import open_adapters
 
+    settings = _settings()  # outside the event loop below: reading a tenants table runs one of its own
+
     async def remove() -> bool:
-        async with open_adapters(_settings()) as adapters:
+        async with open_adapters(settings) as adapters:
             return await adapters.mutes.remove(job_id)
 
     if not asyncio.run(remove()):
