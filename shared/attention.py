@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from shared.graph_json import format_timestamp
+from shared.graph_json import iso
 from shared.model import QUARANTINE, Detail, Job, JobKey, JobMemory, Mute, Severity, Transition, TransitionKind
 from shared.rules import RuleSettings, is_stalled
 
@@ -131,7 +131,7 @@ def _remind(scene: _Scene, memory: JobMemory, now: datetime, noise: NoiseSetting
     quarantine = job.status.quarantine
     since = (quarantine.series_began or quarantine.current_began) if quarantine else None
     reminder = _about(scene, TransitionKind.QUARANTINE_REMINDER, Severity.CRITICAL, reminder=memory.reminders + 1,
-                      quarantinedSince=format_timestamp(since) if since else None,
+                      quarantinedSince=iso(since),
                       quarantinedSeconds=_seconds(now - since) if since else None)
     return replace(memory, reminded_at=now, reminders=memory.reminders + 1), [reminder]
 

@@ -75,6 +75,11 @@ def format_timestamp(value: datetime) -> str:
     return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a Z, as Graph and the events write it; None stays None."""
+    return format_timestamp(moment) if moment else None
+
+
 def _encode_field(name: str, value: Any) -> Any:
     if name == _ENTRY_COUNTS:
         return [{"key": key, "value": count} for key, count in value]

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from shared.graph_json import format_timestamp
+from shared.graph_json import format_timestamp, iso
 from shared.iso_duration import parse_iso_duration
 from shared.model import ACTIVE, PAUSED, QUARANTINE, Detail, Job, JobMemory, Severity, TaskExecution, Transition, TransitionKind
 from shared.severity import severity_of
@@ -97,7 +97,7 @@ def execution_failed(before: Before, current: Job, now: datetime, settings: Rule
     return _found(TransitionKind.EXECUTION_FAILED, Severity.WARNING if run.state == "Failed" else Severity.INFO,
                   before, current, state=run.state, errorCode=error.code if error else None,
                   errorMessage=_clip(error.message if error else None),
-                  timeBegan=_iso(run.time_began), timeEnded=_iso(run.time_ended))
+                  timeBegan=iso(run.time_began), timeEnded=iso(run.time_ended))
 
 
 def stalled(before: Before, current: Job, now: datetime, settings: RuleSettings) -> Transition | None:
@@ -108,7 +108,7 @@ def stalled(before: Before, current: Job, now: datetime, settings: RuleSettings)
         return None
     allowed = stall_threshold(current, settings)
     return _found(TransitionKind.STALLED, Severity.WARNING if now_stalled else Severity.RESOLVED, before, current,
-                  state="began" if now_stalled else "ended", lastSuccessAt=_iso(_last_success(current)),
+                  state="began" if now_stalled else "ended", lastSuccessAt=iso(_last_success(current)),
                   thresholdSeconds=int(allowed.total_seconds()) if allowed else None)
 
 
@@ -176,10 +176,6 @@ def _new_run(previous: Job, current: Job) -> TaskExecution | None:
 
 def _found(kind: TransitionKind, severity: Severity, before: Before, current: Job, **details: Detail) -> Transition:
     return Transition(kind, severity, before.job, current, tuple(details.items()))
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return format_timestamp(moment) if moment else None
 
 
 def _clip(text: str | None) -> str | None:

@@ -63,6 +63,7 @@ _TABLE_RULE = "3-63 letters and digits, starting with a letter"
 _DURATION = re.compile(r"^(?P<amount>\d+)\s*(?P<unit>[smhd])?$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _QUEUE = re.compile(r"^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
+_QUEUE_RULE = "3-63 lowercase letters, digits and single hyphens"
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         service_principal_ids=_guid_list(environ, "GRAPH_SERVICE_PRINCIPAL_IDS"),
         storage=storage_account_from(environ),
         snapshot_table=_named(environ, "SNAPSHOT_TABLE", _TABLE, _TABLE_RULE),
-        transitions_queue=_named(environ, "TRANSITIONS_QUEUE", _QUEUE, "3-63 lowercase letters, digits and single hyphens"),
+        transitions_queue=_named(environ, "TRANSITIONS_QUEUE", _QUEUE, _QUEUE_RULE),
         message_ttl=_ttl(environ),
         dead_letter_after=timedelta(seconds=_positive_int(environ, "OUTBOX_DEAD_LETTER_AFTER", "seconds")),
         discovery_interval=_duration(environ, "DISCOVERY_INTERVAL"),
@@ -139,7 +140,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         teams=teams_settings_from(environ),
         policy=_policy(environ),
         watch_tenants=listed,
-        work_queue=_named(environ, "WORK_QUEUE", _QUEUE, "3-63 lowercase letters, digits and single hyphens"),
+        work_queue=_named(environ, "WORK_QUEUE", _QUEUE, _QUEUE_RULE),
         cross_tenant_client_id=_optional_guid(environ, "CROSS_TENANT_CLIENT_ID"),
         home_tenant_id=home,
         tenants_table=table,

@@ -16,7 +16,7 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from shared.graph_json import format_timestamp
+from shared.graph_json import iso
 from shared.model import ACTIVE, PAUSED, QUARANTINE, Job, JobMemory, ReadFailure, SyncStatus
 from shared.outbox import OutboxEntry
 from shared.snapshot_plan import StoredState
@@ -298,8 +298,3 @@ def aligned(rows: Sequence[Sequence[str]]) -> str:
 def when(moment: datetime | None) -> str:
     """Minutes, in UTC (the column headers say so)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if moment else NONE_SHOWN
-
-
-def iso(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a Z, as Graph and the events write it."""
-    return format_timestamp(moment) if moment else None

@@ -169,9 +169,9 @@ class _Reads:
 
     def add(self, sps: Iterable[ServicePrincipal]) -> None:
         """Reads start in multiples of 20, so a watchlist that arrives in pages costs no extra request."""
-        before = len(self._waiting)
-        self._waiting.extend(sps)
-        self._unsent += len(self._waiting) - before
+        added = list(sps)
+        self._waiting += added
+        self._unsent += len(added)
         self._start(len(self._waiting) - len(self._waiting) % MAX_BATCH)
 
     async def results(self) -> dict[str, _SpRead]:

@@ -6,13 +6,14 @@ MAX_DEQUEUE_COUNT times to `<queue>-poison`, whose length the timer reports.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from azure.core.exceptions import AzureError, ResourceNotFoundError
 from azure.storage.queue import TextBase64EncodePolicy
 from azure.storage.queue.aio import QueueClient
 
-from shared.adapters.storage_common import open_client, storage_error
+from shared.adapters.storage_common import gather_limited, open_client, storage_error
 from shared.adapters.storage_queue import send_creating
 from shared.errors import StorageError
 from shared.storage_account import StorageAccount
@@ -33,9 +34,11 @@ class WorkQueue:
         )
 
     async def put(self, items: list[WorkItem]) -> None:
+        """A few at a time, as the other adapters write: one round trip per tenant in turn would grow the
+        timer's run with every tenant."""
+        sends = [partial(send_creating, self._queue, item.to_json(), time_to_live=WORK_ITEM_TTL) for item in items]
         try:
-            for item in items:
-                await send_creating(self._queue, item.to_json(), time_to_live=WORK_ITEM_TTL)
+            await gather_limited(sends)
         except AzureError as error:
             raise self._error(error, self.name) from error
 
